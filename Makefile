@@ -1,0 +1,113 @@
+# hindsight — top-level build. `make help` lists the targets.
+SHELL := /bin/bash
+B := build
+
+CC ?= gcc
+NASM ?= nasm
+LD ?= ld
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter
+VMM_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-mno-red-zone -mgeneral-regs-only -fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-mcmodel=small -MMD -MP -Ivmm
+HOST_CFLAGS := -std=c11 -O1 -g $(WARN) -D_GNU_SOURCE -Ivmm -Itests/unit -fsanitize=address,undefined -fno-omit-frame-pointer
+
+VMM_C := $(wildcard vmm/*.c vmm/dev/*.c)
+VMM_ASM := vmm/isr.asm vmm/vmx_entry.asm
+VMM_OBJ := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/boot/multiboot2.o $(B)/vmm/ap_blob.o
+# Pure VMM logic that the host unit tests compile hosted.
+PURE_C := vmm/mb2.c vmm/palloc.c vmm/config.c vmm/ept.c vmm/vmx_caps.c vmm/pvh.c vmm/format.c \
+	vmm/dev/uart16550.c vmm/cpuid_filter.c vmm/exit_reason.c
+UNIT_C := $(wildcard tests/unit/*.c)
+
+AGENTS := rfork parttrack ckpt
+AGENTS_PRESENT := $(foreach a,$(AGENTS),$(if $(wildcard guest/$(a)/Makefile),$(a)))
+
+.PHONY: all help deps vmm guests image run check e2e test bench bench-vmm clean agents
+all: vmm guests
+
+help:
+	@echo "make run        install what is missing, build, boot the demo in the best engine"
+	@echo "make test       the whole suite: host unit tests, agent tests, emulator tests"
+	@echo "make check      host unit tests of the VMM logic (seconds)"
+	@echo "make e2e        emulator tests (Bochs)"
+	@echo "make image      build $(B)/hindsight.iso (BIOS+UEFI GRUB, VMM, test guest, config)"
+	@echo "make bench      all benchmarks; bench-vmm, bench-rfork, bench-parttrack, bench-ckpt one by one"
+	@echo "make deps       install missing Debian packages"
+
+deps:
+	@host-tools/install-deps.sh
+
+vmm: $(B)/hindsight.elf
+guests: $(B)/guests/testguest.elf
+
+$(B)/vmm/%.o: vmm/%.c
+	@mkdir -p $(@D)
+	$(CC) $(VMM_CFLAGS) -c $< -o $@
+
+$(B)/vmm/%.o: vmm/%.asm
+	@mkdir -p $(@D)
+	$(NASM) -f elf64 -o $@ $<
+
+$(B)/boot/multiboot2.o: boot/multiboot2.asm
+	@mkdir -p $(@D)
+	$(NASM) -f elf64 -o $@ $<
+
+$(B)/boot/ap_trampoline.bin: boot/ap_trampoline.asm
+	@mkdir -p $(@D)
+	$(NASM) -f bin -o $@ $<
+
+$(B)/vmm/ap_blob.o: vmm/ap_blob.asm $(B)/boot/ap_trampoline.bin
+	@mkdir -p $(@D)
+	$(NASM) -f elf64 -DAP_TRAMPOLINE_BIN='"$(B)/boot/ap_trampoline.bin"' -o $@ $<
+
+$(B)/hindsight.elf: $(VMM_OBJ) linker.ld
+	$(LD) -n -nostdlib -z noexecstack --no-warn-rwx-segments -T linker.ld -o $@ $(VMM_OBJ)
+
+$(B)/guests/testguest.elf: tests/guests/testguest.asm tests/guests/guest.ld
+	@mkdir -p $(@D)
+	$(NASM) -f elf32 -o $(B)/guests/testguest.o $<
+	$(LD) -m elf_i386 -n --no-warn-rwx-segments -T tests/guests/guest.ld -o $@ $(B)/guests/testguest.o
+
+image: $(B)/hindsight.iso
+$(B)/hindsight.iso: $(B)/hindsight.elf $(B)/guests/testguest.elf host-tools/mkiso.sh
+	host-tools/mkiso.sh --out $@ --kernel $(B)/guests/testguest.elf --config-line "cmdline=hello"
+
+# Host unit tests: the pure VMM logic, compiled for the host with sanitizers.
+$(B)/tests/unit: $(UNIT_C) $(PURE_C) $(wildcard tests/unit/*.h vmm/*.h vmm/dev/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -o $@ $(UNIT_C) $(PURE_C)
+
+check: $(B)/tests/unit
+	$(B)/tests/unit
+
+e2e: vmm guests
+	tests/e2e/run.sh
+
+agents:
+	@for a in $(AGENTS_PRESENT); do $(MAKE) -C guest/$$a all || exit 1; done
+
+# The whole suite: fast host tests first, emulator tests last.
+test:
+	@host-tools/install-deps.sh
+	@tests/run-suites.sh "unit=$(MAKE) -s check" \
+		$(foreach a,$(AGENTS_PRESENT),"$(a)=$(MAKE) -s -C guest/$(a) test") \
+		"e2e=$(MAKE) -s e2e"
+
+run:
+	@host-tools/install-deps.sh
+	@$(MAKE) -s all
+	host-tools/hindsight-run $(RUN_ARGS)
+
+bench-vmm: vmm guests
+	host-tools/bench-vmm.sh
+
+bench-%:
+	$(MAKE) -C guest/$* bench
+
+bench: bench-vmm $(foreach a,$(AGENTS_PRESENT),bench-$(a))
+
+clean:
+	rm -rf $(B)
+	@for a in $(AGENTS_PRESENT); do $(MAKE) -C guest/$$a clean; done
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

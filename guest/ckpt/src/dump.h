@@ -1,0 +1,17 @@
+/* Taking a checkpoint of a stopped, ptrace-attached, single-threaded process. */
+#ifndef CKPT_DUMP_H
+#define CKPT_DUMP_H
+#include <stdint.h>
+#include <sys/types.h>
+
+struct dump_stats {
+    double secs;       /* wall time of the checkpoint */
+    uint64_t mem_bytes;
+    int nframes, nfds;
+};
+
+/* Path of the image inside DIR (DIR/image.ckpt). */
+void ck_image_path(char *buf, size_t len, const char *dir);
+/* Checkpoints stopped tracee PID into DIR; FUNC names the function whose return triggered it (or NULL). */
+int ck_dump_stopped(pid_t pid, const char *dir, const char *func, struct dump_stats *st);
+#endif

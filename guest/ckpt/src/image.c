@@ -1,0 +1,275 @@
+#include "image.h"
+#include "crc32c.h"
+#include "util.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+_Static_assert(sizeof(struct ck_file_hdr) == 64, "file header is 64 bytes");
+_Static_assert(sizeof(struct ck_rec_hdr) == 32, "record header is 32 bytes");
+_Static_assert(sizeof(struct ck_mem) <= CK_PAGE, "mem header fits its page");
+
+static int write_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t r = pwrite(fd, p, len, off);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return ck_errno("writing image");
+        }
+        p += r;
+        len -= r;
+        off += r;
+    }
+    return 0;
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+int ckw_open(struct ck_writer *w, const char *path)
+{
+    memset(w, 0, sizeof *w);
+    if (strlen(path) > 4000)
+        return ck_err("image path too long");
+    snprintf(w->final, sizeof w->final, "%s", path);
+    snprintf(w->tmp, sizeof w->tmp, "%s.tmp", path);
+    w->fd = open(w->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (w->fd < 0)
+        return ck_errno("create %s", w->tmp);
+    w->off = sizeof(struct ck_file_hdr);
+    return 0;
+}
+
+int ckw_begin(struct ck_writer *w, uint32_t type, size_t align)
+{
+    w->rec_hdr_off = align_up(w->off, 8);
+    w->off = align_up(w->rec_hdr_off + sizeof(struct ck_rec_hdr), align);
+    w->rec_type = type;
+    w->rec_len = 0;
+    w->rec_crc = 0;
+    return 0;
+}
+
+int ckw_append(struct ck_writer *w, const void *data, size_t len)
+{
+    w->rec_crc = crc32c(w->rec_crc, data, len);
+    if (write_all(w->fd, data, len, w->off) < 0)
+        return -1;
+    w->off += len;
+    w->rec_len += len;
+    return 0;
+}
+
+int ckw_end(struct ck_writer *w)
+{
+    struct ck_rec_hdr h = {.type = w->rec_type, .len = w->rec_len,
+                           .data_off = w->off - w->rec_len, .data_crc = w->rec_crc};
+    h.hdr_crc = crc32c(0, &h, sizeof h);
+    if (write_all(w->fd, &h, sizeof h, w->rec_hdr_off) < 0)
+        return -1;
+    w->nrec++;
+    return 0;
+}
+
+int ckw_record(struct ck_writer *w, uint32_t type, const void *data, size_t len, size_t align)
+{
+    ckw_begin(w, type, align);
+    if (ckw_append(w, data, len) < 0)
+        return -1;
+    return ckw_end(w);
+}
+
+int ckw_finish(struct ck_writer *w)
+{
+    if (ckw_record(w, CK_REC_END, NULL, 0, 8) < 0)
+        goto fail;
+    if (ftruncate(w->fd, w->off) < 0) {
+        ck_errno("truncate image");
+        goto fail;
+    }
+    struct ck_file_hdr fh = {.version = CK_VERSION, .hdr_size = sizeof fh, .file_size = w->off,
+                             .nrecords = w->nrec};
+    memcpy(fh.magic, CK_MAGIC, 8);
+    fh.hdr_crc = crc32c(0, &fh, sizeof fh);
+    if (write_all(w->fd, &fh, sizeof fh, 0) < 0)
+        goto fail;
+    if (close(w->fd) < 0) {
+        w->fd = -1;
+        ck_errno("close image");
+        goto fail;
+    }
+    w->fd = -1;
+    if (rename(w->tmp, w->final) < 0) {
+        ck_errno("rename %s", w->tmp);
+        goto fail;
+    }
+    return 0;
+fail:
+    ckw_abort(w);
+    return -1;
+}
+
+void ckw_abort(struct ck_writer *w)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+    unlink(w->tmp);
+}
+
+const char *ck_rec_name(uint32_t t)
+{
+    switch (t) {
+    case CK_REC_PROC: return "proc";
+    case CK_REC_XSTATE: return "xstate";
+    case CK_REC_MEM: return "mem";
+    case CK_REC_FRAMES: return "frames";
+    case CK_REC_SIGACT: return "sigact";
+    case CK_REC_FD: return "fd";
+    case CK_REC_TCP: return "tcp";
+    case CK_REC_END: return "end";
+    }
+    return "unknown";
+}
+
+static size_t min_len(uint32_t t)
+{
+    switch (t) {
+    case CK_REC_PROC: return sizeof(struct ck_proc);
+    case CK_REC_MEM: return CK_PAGE;
+    case CK_REC_SIGACT: return 64 * sizeof(struct ck_sigact);
+    case CK_REC_FD: return sizeof(struct ck_fd);
+    case CK_REC_TCP: return sizeof(struct ck_tcp);
+    }
+    return 0;
+}
+
+int ck_image_open(struct ck_image *img, const char *path)
+{
+    memset(img, 0, sizeof *img);
+    img->fd = -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ck_errno("open image %s", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        close(fd);
+        return ck_errno("stat image %s", path);
+    }
+    if ((size_t)st.st_size < sizeof(struct ck_file_hdr)) {
+        close(fd);
+        return ck_err("image %s is truncated (%lld bytes, smaller than its header)", path, (long long)st.st_size);
+    }
+    void *map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (map == MAP_FAILED) {
+        close(fd);
+        return ck_errno("mmap image %s", path);
+    }
+    img->fd = fd;
+    img->map = map;
+    img->size = st.st_size;
+    struct ck_file_hdr fh;
+    memcpy(&fh, map, sizeof fh);
+    if (memcmp(fh.magic, CK_MAGIC, 8) != 0) {
+        ck_err("%s is not a ckpt image (bad magic)", path);
+        goto bad;
+    }
+    uint32_t want = fh.hdr_crc;
+    fh.hdr_crc = 0;
+    if (crc32c(0, &fh, sizeof fh) != want) {
+        ck_err("image %s is corrupt: header checksum mismatch", path);
+        goto bad;
+    }
+    if (fh.version != CK_VERSION) {
+        ck_err("image %s has format version %u; this ckpt reads version %u", path, fh.version, CK_VERSION);
+        goto bad;
+    }
+    if (fh.file_size != img->size) {
+        ck_err("image %s is truncated or extended: header says %llu bytes, file has %zu", path,
+               (unsigned long long)fh.file_size, img->size);
+        goto bad;
+    }
+    if (fh.nrecords == 0 || fh.nrecords > img->size / sizeof(struct ck_rec_hdr)) {
+        ck_err("image %s is corrupt: implausible record count %llu", path, (unsigned long long)fh.nrecords);
+        goto bad;
+    }
+    img->recs = ck_xmalloc(fh.nrecords * sizeof *img->recs);
+    uint64_t off = sizeof fh;
+    for (uint64_t i = 0; i < fh.nrecords; i++) {
+        off = align_up(off, 8);
+        if (off + sizeof(struct ck_rec_hdr) > img->size) {
+            ck_err("image %s is truncated: record %llu header past end of file", path, (unsigned long long)i);
+            goto bad;
+        }
+        struct ck_rec_hdr h;
+        memcpy(&h, (char *)map + off, sizeof h);
+        want = h.hdr_crc;
+        h.hdr_crc = 0;
+        if (crc32c(0, &h, sizeof h) != want) {
+            ck_err("image %s is corrupt: record %llu header checksum mismatch", path, (unsigned long long)i);
+            goto bad;
+        }
+        if (h.data_off < off + sizeof h || h.data_off > img->size || h.len > img->size - h.data_off) {
+            ck_err("image %s is truncated or corrupt: record %llu (%s) payload out of bounds", path,
+                   (unsigned long long)i, ck_rec_name(h.type));
+            goto bad;
+        }
+        const void *data = (char *)map + h.data_off;
+        if (crc32c(0, data, h.len) != h.data_crc) {
+            ck_err("image %s is corrupt: record %llu (%s) payload checksum mismatch", path,
+                   (unsigned long long)i, ck_rec_name(h.type));
+            goto bad;
+        }
+        if (h.len < min_len(h.type)) {
+            ck_err("image %s is corrupt: record %llu (%s) too short", path, (unsigned long long)i, ck_rec_name(h.type));
+            goto bad;
+        }
+        if (h.type == CK_REC_MEM) {
+            const struct ck_mem *m = data;
+            if (m->end <= m->start || (m->start | m->end) % CK_PAGE || h.len != CK_PAGE + ((m->flags & CK_MEMF_NODATA) ? 0 : m->end - m->start)) {
+                ck_err("image %s is corrupt: memory record %llu has inconsistent bounds", path, (unsigned long long)i);
+                goto bad;
+            }
+        }
+        img->recs[img->nrec++] = (struct ck_rec){h.type, data, h.len, h.data_off};
+        off = h.data_off + h.len;
+        if (h.type == CK_REC_END) {
+            if (i + 1 != fh.nrecords) {
+                ck_err("image %s is corrupt: END record before the last", path);
+                goto bad;
+            }
+        } else if (h.type == CK_REC_PROC) {
+            img->proc = data;
+        }
+    }
+    if (img->recs[img->nrec - 1].type != CK_REC_END) {
+        ck_err("image %s is truncated: no END record", path);
+        goto bad;
+    }
+    if (!img->proc) {
+        ck_err("image %s has no process record", path);
+        goto bad;
+    }
+    return 0;
+bad:
+    ck_image_close(img);
+    return -1;
+}
+
+void ck_image_close(struct ck_image *img)
+{
+    if (img->map)
+        munmap(img->map, img->size);
+    if (img->fd >= 0)
+        close(img->fd);
+    free(img->recs);
+    memset(img, 0, sizeof *img);
+    img->fd = -1;
+}

@@ -1,0 +1,87 @@
+/* Bindings and their stubs.  A binding is one caller's PLT slot for one
+ * symbol; its stub is 23 bytes of code that hands the binding to the shared
+ * trampoline.  Stubs are written through a writable view of a memfd and run
+ * from an executable view, so no page is ever writable and executable. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "pt_internal.h"
+
+#define STUB_SIZE 32
+
+struct pt_binding *pt_bind_tab[PT_MAX_BINDS];
+static unsigned char *stub_rw, *stub_rx;
+
+static int stubs_init(void)
+{
+	size_t len = (size_t)PT_MAX_BINDS * STUB_SIZE;
+	int fd = memfd_create("parttrack-stubs", MFD_CLOEXEC);
+	if (fd >= 0 && ftruncate(fd, (off_t)len) == 0) {
+		void *rw = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		void *rx = mmap(NULL, len, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+		close(fd);
+		if (rw != MAP_FAILED && rx != MAP_FAILED) {
+			stub_rw = rw;
+			stub_rx = rx;
+			return 0;
+		}
+	} else if (fd >= 0) {
+		close(fd);
+	}
+	/* no memfd (old kernel, sandbox): fall back to one RWX mapping */
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	stub_rw = stub_rx = m;
+	return 0;
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+struct pt_binding *pt_bind_new(uint32_t ref, uint32_t def, const char *sym, const char *ver,
+			       void *target, void **got)
+{
+	if (!stub_rw && stubs_init() < 0) {
+		pt_warn("cannot map trampoline stubs");
+		return NULL;
+	}
+	uint32_t idx = atomic_load(&pt_hdr->nbinds);
+	if (idx >= PT_MAX_BINDS)
+		return NULL;
+	struct pt_binding *b = calloc(1, sizeof *b);
+	if (!b)
+		return NULL;
+	b->idx = idx;
+	b->ref = ref;
+	b->def = def;
+	b->got = got;
+	atomic_store(&b->target, target);
+	if (ver)
+		strncpy(b->ver, ver, sizeof b->ver - 1);
+	unsigned char *w = stub_rw + (size_t)idx * STUB_SIZE;
+	w[0] = 0x49; w[1] = 0xbb; put64(w + 2, (uint64_t)b);                 /* movabs $b, %r11 */
+	w[10] = 0x49; w[11] = 0xba; put64(w + 12, (uint64_t)pt_enter_entry); /* movabs $enter, %r10 */
+	w[20] = 0x41; w[21] = 0xff; w[22] = 0xe2;                            /* jmp *%r10 */
+	memset(w + 23, 0xcc, STUB_SIZE - 23);
+	b->stub = stub_rx + (size_t)idx * STUB_SIZE;
+
+	struct pt_bind_info *bi = &pt_hdr->binds[idx];
+	bi->ref = ref;
+	bi->def = def;
+	bi->successor = -1;
+	strncpy(bi->sym, sym, sizeof bi->sym - 1);
+	bi->used = 1;
+	pt_bind_tab[idx] = b;
+	atomic_store(&pt_hdr->nbinds, idx + 1);
+	return b;
+}
+
+int pt_bind_is_stub(const void *p)
+{
+	const unsigned char *c = p;
+	return stub_rx && c >= stub_rx && c < stub_rx + (size_t)PT_MAX_BINDS * STUB_SIZE;
+}

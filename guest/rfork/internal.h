@@ -1,0 +1,73 @@
+/* Private interfaces shared by the librfork source files. */
+#ifndef RFORK_INTERNAL_H
+#define RFORK_INTERNAL_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/user.h>
+#include <time.h>
+
+/* State of one rfork_pid call: where errors go and what signal bookkeeping must be undone. */
+struct rf_ctx {
+    char *err;                 /* caller's message buffer */
+    size_t errlen;
+    int sigchld_taken;         /* SIGCHLDs we consumed: re-raised at the end so the caller loses none */
+    int deferred[16];          /* signals held back from the half-made duplicate, re-sent at release */
+    int ndeferred;
+};
+
+/* Record a formatted reason and errno; always returns -1 so callers can `return rf_fail(...)`. */
+int rf_fail(struct rf_ctx *c, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Hold a signal back from the half-made duplicate; it is re-sent when the duplicate is released. */
+void rf_defer_signal(struct rf_ctx *c, int sig);
+
+/* What /proc says about a target, read before touching it so refusals cost the target nothing. */
+struct target_info {
+    pid_t tgid;
+    int threads;
+    pid_t tracer;
+    char state;                /* R S D T t Z X ... */
+    int kthread;
+    int ns_init;               /* PID 1 of its PID namespace */
+    int seccomp;               /* 0 none, 1 strict, 2 filter */
+};
+
+/* Read /proc/<pid>/status and stat; -1 with errno (ESRCH if gone) on failure. */
+int probe_target(pid_t pid, struct target_info *ti);
+
+/* Kinds of wait status a tracer sees. */
+enum stop_kind { STOP_EXITED, STOP_SYSCALL, STOP_EVENT, STOP_GROUP, STOP_SIGNAL };
+
+/* Classify a waitpid status; *sig gets the signal of a signal-delivery or group stop. */
+enum stop_kind stop_classify(int status, int *sig);
+
+/* Bound for steps that are quick unless the machine is wedged (a 1 GB fork, a D-state exit). */
+#define RF_STEP_MS 30000L
+
+/* Set *d to ms milliseconds from now on CLOCK_MONOTONIC. */
+void deadline_in(struct timespec *d, long ms);
+
+/* Wait for a state change of tracee pid until the deadline (NULL: forever); cancellable
+ * waits give up when SIGINT/TERM/HUP are pending (blocked) in the caller, so a CLI user can
+ * interrupt a long wait. 0, or -1 with errno ETIMEDOUT / ECANCELED / other. */
+int trace_wait(struct rf_ctx *c, pid_t pid, int *status, const struct timespec *deadline,
+               int cancellable);
+
+/* Stop a seized tracee wherever it is and detach, handing back any signal caught on the way,
+ * so an abandoned attempt leaves it exactly as it would have been. */
+void trace_abandon(struct rf_ctx *c, pid_t pid);
+
+/* Run one system call inside stopped tracee pid through the syscall instruction at insn,
+ * starting from registers base; *ret gets its raw result. 0, or -1 (message in c). */
+int inject_syscall(struct rf_ctx *c, pid_t pid, const struct user_regs_struct *base,
+                   unsigned long insn, long nr, const long args[6], long *ret);
+
+/* Point the stopped duplicate's fds 0-2 at the given files (NULL: leave), by injecting
+ * mmap/openat/dup2/close/munmap into it. 0, or -1 (message in c). */
+int inject_redirect(struct rf_ctx *c, pid_t pid, const struct user_regs_struct *base,
+                    unsigned long insn, const char *const paths[3]);
+
+#endif

@@ -1,0 +1,118 @@
+/* Waiting on tracees with a deadline, and letting go of them cleanly. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+int rf_fail(struct rf_ctx *c, int errnum, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err, c->errlen, fmt, ap);
+    va_end(ap);
+    errno = errnum;
+    return -1;
+}
+
+enum stop_kind stop_classify(int status, int *sig)
+{
+    *sig = 0;
+    if (!WIFSTOPPED(status))
+        return STOP_EXITED;
+    int s = WSTOPSIG(status), ev = status >> 16;
+    if (s == (SIGTRAP | 0x80))
+        return STOP_SYSCALL;
+    if (ev == PTRACE_EVENT_STOP) {
+        /* Under PTRACE_SEIZE a group stop is an event stop carrying the stopping signal. */
+        if (s == SIGSTOP || s == SIGTSTP || s == SIGTTIN || s == SIGTTOU) {
+            *sig = s;
+            return STOP_GROUP;
+        }
+        return STOP_EVENT;
+    }
+    if (ev)
+        return STOP_EVENT;
+    *sig = s;
+    return STOP_SIGNAL;
+}
+
+void deadline_in(struct timespec *d, long ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, d);
+    d->tv_sec += ms / 1000;
+    d->tv_nsec += (ms % 1000) * 1000000L;
+    if (d->tv_nsec >= 1000000000L) {
+        d->tv_sec++;
+        d->tv_nsec -= 1000000000L;
+    }
+}
+
+static long ms_until(const struct timespec *end)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (end->tv_sec - now.tv_sec) * 1000L + (end->tv_nsec - now.tv_nsec) / 1000000L;
+}
+
+static int cancel_pending(void)
+{
+    sigset_t p;
+    if (sigpending(&p))
+        return 0;
+    return sigismember(&p, SIGINT) || sigismember(&p, SIGTERM) || sigismember(&p, SIGHUP);
+}
+
+int trace_wait(struct rf_ctx *c, pid_t pid, int *status, const struct timespec *deadline,
+               int cancellable)
+{
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    for (;;) {
+        pid_t r = waitpid(pid, status, __WALL | WNOHANG);
+        if (r == pid)
+            return 0;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (cancellable && cancel_pending())
+            return errno = ECANCELED, -1;
+        long left = deadline ? ms_until(deadline) : 1000;
+        if (left <= 0)
+            return errno = ETIMEDOUT, -1;
+        /* SIGCHLD (blocked by our caller) wakes us at once; the slice bounds the wait when
+         * another thread of the caller takes it instead, or when SIGCHLD is ignored. */
+        if (left > 5)
+            left = 5;
+        struct timespec ts = { 0, left * 1000000L };
+        if (sigtimedwait(&chld, NULL, &ts) == SIGCHLD)
+            c->sigchld_taken++;
+    }
+}
+
+void trace_abandon(struct rf_ctx *c, pid_t pid)
+{
+    int status, sig;
+    struct timespec dl;
+    deadline_in(&dl, RF_STEP_MS);
+    if (ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0)
+        return; /* gone: the kernel already untraced it */
+    for (;;) {
+        if (trace_wait(c, pid, &status, &dl, 0) < 0)
+            return;
+        switch (stop_classify(status, &sig)) {
+        case STOP_EXITED:
+            return;
+        case STOP_SIGNAL:
+            ptrace(PTRACE_DETACH, pid, 0, (void *)(long)sig); /* not ours to swallow */
+            return;
+        default:
+            /* Detaching from a group stop leaves the target stopped, as job control wants. */
+            ptrace(PTRACE_DETACH, pid, 0, 0);
+            return;
+        }
+    }
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Builds a bootable hindsight ISO (BIOS and UEFI GRUB) holding the VMM, a guest
+# kernel, an optional initramfs and the run configuration.
+set -euo pipefail
+usage() {
+    cat <<U
+usage: mkiso.sh --out FILE.iso --kernel FILE [--initrd FILE] [--config FILE] [--config-line KEY=VALUE]...
+               [--vmm FILE]
+  --kernel       guest kernel: a PVH ELF (vmlinux or the test guest)
+  --initrd       guest initramfs (passed to the guest as its first module)
+  --config       a config file (key=value lines; see docs/config.md)
+  --config-line  a config line appended after --config (repeatable)
+  --vmm          the VMM image (default: build/hindsight.elf)
+U
+}
+out= kernel= initrd= config= vmm=build/hindsight.elf
+lines=()
+while [ $# -gt 0 ]; do
+    case $1 in
+    --out) out=$2; shift 2 ;;
+    --kernel) kernel=$2; shift 2 ;;
+    --initrd) initrd=$2; shift 2 ;;
+    --config) config=$2; shift 2 ;;
+    --config-line) lines+=("$2"); shift 2 ;;
+    --vmm) vmm=$2; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "mkiso.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+    esac
+done
+[ -n "$out" ] && [ -n "$kernel" ] || { usage >&2; exit 2; }
+for f in "$vmm" "$kernel" ${initrd:+"$initrd"} ${config:+"$config"}; do
+    [ -f "$f" ] || { echo "mkiso.sh: no such file: $f" >&2; exit 1; }
+done
+command -v grub-mkrescue >/dev/null || { echo "mkiso.sh: grub-mkrescue missing (run host-tools/install-deps.sh)" >&2; exit 1; }
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/boot/grub"
+cp "$vmm" "$stage/boot/hindsight.elf"
+cp "$kernel" "$stage/boot/kernel"
+{ [ -n "$config" ] && cat "$config"; for l in "${lines[@]}"; do echo "$l"; done; } > "$stage/boot/config" || true
+initrd_line=
+if [ -n "$initrd" ]; then
+    cp "$initrd" "$stage/boot/initrd"
+    initrd_line="    module2 /boot/initrd initrd"
+fi
+cat > "$stage/boot/grub/grub.cfg" <<G
+set timeout=0
+set default=0
+menuentry "hindsight" {
+    multiboot2 /boot/hindsight.elf
+    module2 /boot/kernel kernel
+$initrd_line
+    module2 /boot/config config
+    boot
+}
+G
+mkdir -p "$(dirname "$out")"
+# Only the modules the menu needs keep the image small and GRUB's start fast.
+if ! grub-mkrescue -o "$out" --install-modules="multiboot2 normal configfile part_msdos iso9660 all_video" \
+    --locales= --fonts= --themes= "$stage" >"$stage.log" 2>&1; then
+    cat "$stage.log" >&2; rm -f "$stage.log"; exit 1
+fi
+rm -f "$stage.log"

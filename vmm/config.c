@@ -1,0 +1,122 @@
+/* Unknown keys and bad values are errors, not warnings: a typo in the lag or the
+ * memory size would otherwise silently run a different experiment. */
+#include "config.h"
+#include "console.h"
+#include "lib.h"
+
+void config_defaults(struct config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->guest_mem = 64ull << 20;
+    c->cores = 2;
+    memcpy(c->kernel, "kernel", 7);
+    c->console = CONSOLE_COM1 | CONSOLE_E9;
+}
+
+static bool eq(const char *s, size_t n, const char *lit) { return strlen(lit) == n && !strncmp(s, lit, n); }
+
+static bool copy_str(char *dst, size_t cap, const char *v, size_t n)
+{
+    if (n >= cap)
+        return false;
+    memcpy(dst, v, n);
+    dst[n] = 0;
+    return true;
+}
+
+static bool parse_console(const char *v, size_t n, unsigned *out)
+{
+    unsigned s = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && v[j] != ',')
+            j++;
+        if (eq(v + i, j - i, "com1")) s |= CONSOLE_COM1;
+        else if (eq(v + i, j - i, "e9")) s |= CONSOLE_E9;
+        else return false;
+        i = j + 1;
+    }
+    *out = s;
+    return s != 0;
+}
+
+int config_parse(struct config *c, const char *text, size_t len, char *err, size_t errlen)
+{
+    unsigned lineno = 0;
+    size_t i = 0;
+    while (i < len) {
+        size_t end = i;
+        while (end < len && text[end] != '\n')
+            end++;
+        lineno++;
+        const char *l = text + i;
+        size_t n = end - i;
+        i = end + 1;
+        while (n && (l[n - 1] == '\r' || l[n - 1] == ' ' || l[n - 1] == '\t'))
+            n--;
+        while (n && (*l == ' ' || *l == '\t'))
+            l++, n--;
+        if (n == 0 || *l == '#')
+            continue;
+        size_t eqpos = 0;
+        while (eqpos < n && l[eqpos] != '=')
+            eqpos++;
+        if (eqpos == n) {
+            hs_snprintf(err, errlen, "config line %u: expected key=value", lineno);
+            return -1;
+        }
+        size_t kn = eqpos;
+        while (kn && (l[kn - 1] == ' ' || l[kn - 1] == '\t'))
+            kn--;
+        const char *v = l + eqpos + 1;
+        size_t vn = n - eqpos - 1;
+        while (vn && (*v == ' ' || *v == '\t'))
+            v++, vn--;
+        uint64_t num;
+        bool ok = true;
+        if (eq(l, kn, "mem")) {
+            ok = parse_u64(v, vn, &num) && num >= (2ull << 20) && num % (2ull << 20) == 0;
+            if (ok)
+                c->guest_mem = num;
+            else {
+                hs_snprintf(err, errlen, "config line %u: mem must be a multiple of 2M, at least 2M (e.g. mem=256M)", lineno);
+                return -1;
+            }
+        } else if (eq(l, kn, "cores")) {
+            ok = parse_u64(v, vn, &num) && (num == 1 || num == 2);
+            if (ok)
+                c->cores = (unsigned)num;
+            else {
+                hs_snprintf(err, errlen, "config line %u: cores must be 1 (Primary only) or 2 (Primary + Backup)", lineno);
+                return -1;
+            }
+        } else if (eq(l, kn, "kernel")) {
+            ok = vn > 0 && copy_str(c->kernel, sizeof(c->kernel), v, vn);
+        } else if (eq(l, kn, "initrd")) {
+            ok = copy_str(c->initrd, sizeof(c->initrd), v, vn);
+        } else if (eq(l, kn, "cmdline")) {
+            ok = copy_str(c->cmdline, sizeof(c->cmdline), v, vn);
+        } else if (eq(l, kn, "backup_cmdline")) {
+            ok = copy_str(c->backup_cmdline, sizeof(c->backup_cmdline), v, vn);
+            c->backup_cmdline_set = ok;
+        } else if (eq(l, kn, "console")) {
+            ok = parse_console(v, vn, &c->console);
+        } else if (eq(l, kn, "simulate")) {
+            ok = eq(v, vn, "vmx-locked-off");
+            c->sim_vmx_locked_off = ok;
+        } else {
+            char key[40];
+            copy_str(key, sizeof(key), l, kn < sizeof(key) - 1 ? kn : sizeof(key) - 1);
+            hs_snprintf(err, errlen, "config line %u: unknown key '%s'", lineno, key);
+            return -1;
+        }
+        if (!ok) {
+            char key[40];
+            copy_str(key, sizeof(key), l, kn < sizeof(key) - 1 ? kn : sizeof(key) - 1);
+            hs_snprintf(err, errlen, "config line %u: bad value for '%s'", lineno, key);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,27 @@
+/* The run configuration: a key=value text module passed by the boot loader. */
+#ifndef HS_CONFIG_H
+#define HS_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_STR 1024
+
+struct config {
+    uint64_t guest_mem;              /* bytes of RAM per guest */
+    unsigned cores;                  /* 1: Primary only; 2: Primary + Backup */
+    char kernel[64];                 /* module name of the guest kernel */
+    char initrd[64];                 /* module name of the initramfs, "" for none */
+    char cmdline[CONFIG_STR];        /* guest kernel command line */
+    char backup_cmdline[CONFIG_STR]; /* Backup's command line; "" means same as cmdline */
+    bool backup_cmdline_set;
+    unsigned console;                /* CONSOLE_* sinks for the VMM's own output */
+    bool sim_vmx_locked_off;         /* test aid: act as firmware that locked VMX off */
+};
+
+/* Fills in the defaults used when a key is absent. */
+void config_defaults(struct config *c);
+/* Parses key=value lines (# comments, blank lines); returns 0, or -1 and a message naming the line. */
+int config_parse(struct config *c, const char *text, size_t len, char *err, size_t errlen);
+
+#endif

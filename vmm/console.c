@@ -1,0 +1,70 @@
+/* Output is serialised by one lock so that lines from the two cores never interleave. */
+#include "console.h"
+#include "lib.h"
+#include "spinlock.h"
+#include "x86.h"
+
+#define COM1 0x3F8
+
+static unsigned sinks = CONSOLE_COM1;
+static spinlock_t lock;
+
+void console_init(unsigned s)
+{
+    outb(COM1 + 1, 0x00); /* no interrupts: the VMM polls */
+    outb(COM1 + 3, 0x80); /* DLAB */
+    outb(COM1 + 0, 0x01); /* divisor 1: 115200 baud */
+    outb(COM1 + 1, 0x00);
+    outb(COM1 + 3, 0x03); /* 8N1 */
+    outb(COM1 + 2, 0xC7); /* FIFO on, cleared */
+    outb(COM1 + 4, 0x03); /* DTR, RTS */
+    sinks = s;
+}
+
+void console_set_sinks(unsigned s) { sinks = s; }
+
+static void com1_putc(char c)
+{
+    /* Bound the wait: a machine without a UART must not hang the VMM. */
+    for (int i = 0; i < 100000 && !(inb(COM1 + 5) & 0x20); i++)
+        __asm__ volatile("pause");
+    outb(COM1, (uint8_t)c);
+}
+
+static void putc_raw(char c)
+{
+    if (sinks & CONSOLE_COM1)
+        com1_putc(c);
+    if (sinks & CONSOLE_E9)
+        outb(0xE9, (uint8_t)c);
+}
+
+void console_write(const char *s, size_t n)
+{
+    spin_lock(&lock);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n')
+            putc_raw('\r');
+        putc_raw(s[i]);
+    }
+    spin_unlock(&lock);
+}
+
+void kprintf(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = hs_vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n >= (int)sizeof(buf))
+        n = sizeof(buf) - 1;
+    console_write(buf, (size_t)n);
+}
+
+int console_getc(void)
+{
+    if (inb(COM1 + 5) & 0x01)
+        return inb(COM1);
+    return -1;
+}

@@ -1,0 +1,20 @@
+/* The VMM's own console: the physical COM1 (polled) and, optionally, port 0xE9. */
+#ifndef HS_CONSOLE_H
+#define HS_CONSOLE_H
+#include <stddef.h>
+
+#define CONSOLE_COM1 1u
+#define CONSOLE_E9 2u
+
+/* Programs COM1 for 115200 8N1 and selects the sinks (CONSOLE_* bits). */
+void console_init(unsigned sinks);
+/* Changes the sinks, e.g. after reading console= from the command line. */
+void console_set_sinks(unsigned sinks);
+/* Writes bytes atomically with respect to the other core. */
+void console_write(const char *s, size_t n);
+/* printf to the console, one call = one uninterrupted piece of output. */
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reads one byte from COM1 if one is waiting; -1 otherwise. */
+int console_getc(void);
+
+#endif

@@ -1,0 +1,11 @@
+/* The CPUID the guests see: identical on both cores, hiding what the VMM does not virtualise. */
+#ifndef HS_CPUID_FILTER_H
+#define HS_CPUID_FILTER_H
+#include <stdint.h>
+
+#define HINDSIGHT_CPUID_BASE 0x40000000u
+
+/* Rewrites the host's answer r[0..3] (eax..edx) for leaf/subleaf in place. */
+void cpuid_filter(uint32_t leaf, uint32_t subleaf, uint32_t r[4]);
+
+#endif

@@ -1,0 +1,343 @@
+/* Exit dispatch: one handler per basic exit reason, looked up in a table. A reason
+ * without a handler stops the guest with a full report; the VMM never spins on an
+ * exit it does not understand. */
+#include "console.h"
+#include "cpu.h"
+#include "cpuid_filter.h"
+#include "exit_reason.h"
+#include "io.h"
+#include "lib.h"
+#include "msr.h"
+#include "vcpu.h"
+#include "vmcs.h"
+#include "vmx.h"
+#include "x86.h"
+
+#define VEC_UD 6
+#define VEC_GP 13
+
+typedef void (*exit_handler)(struct vcpu *v, uint64_t qual);
+
+static uint64_t *gpr(struct vcpu *v, unsigned n)
+{
+    /* Exit qualifications number registers in the instruction-encoding order. */
+    static const uint8_t map[16] = { 0, 1, 2, 3, 255, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };
+    return map[n] == 255 ? 0 : &((uint64_t *)&v->regs)[map[n]];
+}
+
+static uint64_t read_gpr(struct vcpu *v, unsigned n)
+{
+    uint64_t *p = gpr(v, n);
+    return p ? *p : vmread(VMCS_GUEST_RSP);
+}
+
+static void write_gpr(struct vcpu *v, unsigned n, uint64_t val)
+{
+    uint64_t *p = gpr(v, n);
+    if (p)
+        *p = val;
+    else
+        vmwrite(VMCS_GUEST_RSP, val);
+}
+
+static void h_cpuid(struct vcpu *v, uint64_t q)
+{
+    (void)q;
+    uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx, r[4];
+    cpuid(leaf, sub, r);
+    cpuid_filter(leaf, sub, r);
+    v->regs.rax = r[0];
+    v->regs.rbx = r[1];
+    v->regs.rcx = r[2];
+    v->regs.rdx = r[3];
+    vcpu_skip_instruction(v);
+}
+
+static void h_io(struct vcpu *v, uint64_t q)
+{
+    unsigned size = (unsigned)(q & 7) + 1, in = (q >> 3) & 1, string = (q >> 4) & 1;
+    uint16_t port = (uint16_t)(q >> 16);
+    if (string) {
+        kprintf("hindsight: %s: string I/O (INS/OUTS) on port 0x%x is not emulated\n", v->name, port);
+        vcpu_dump(v);
+        vcpu_stop(v, "unsupported-string-io");
+    }
+    uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
+    if (in) {
+        uint32_t val = io_access(v, port, size, 1, 0) & mask;
+        v->regs.rax = (v->regs.rax & ~(uint64_t)mask) | val;
+    } else {
+        io_access(v, port, size, 0, (uint32_t)v->regs.rax & mask);
+    }
+    vcpu_skip_instruction(v);
+}
+
+static void h_hlt(struct vcpu *v, uint64_t q)
+{
+    (void)q;
+    vcpu_skip_instruction(v);
+    if (!(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF))
+        vcpu_stop(v, "poweroff");
+    /* No virtual interrupt source exists yet, so an idle halt can never end. */
+    vcpu_stop(v, "idle-halt");
+}
+
+static void h_triple_fault(struct vcpu *v, uint64_t q)
+{
+    (void)q;
+    kprintf("hindsight: %s: triple fault (the guest's exception handling failed)\n", v->name);
+    vcpu_dump(v);
+    vcpu_stop(v, "triple-fault");
+}
+
+static void h_ept_violation(struct vcpu *v, uint64_t q)
+{
+    uint64_t gpa = vmread(VMCS_GUEST_PHYS_ADDR);
+    kprintf("hindsight: %s: EPT violation: guest-physical 0x%lx (%s%s%s) outside its %lu MiB of RAM at rip 0x%lx\n",
+            v->name, gpa, q & 1 ? "read" : "", q & 2 ? "write" : "", q & 4 ? "fetch" : "", v->ram_size >> 20,
+            vmread(VMCS_GUEST_RIP));
+    vcpu_dump(v);
+    vcpu_stop(v, "ept-violation");
+}
+
+static void set_cr0(struct vcpu *v, uint64_t val)
+{
+    uint64_t efer = vmread(VMCS_GUEST_IA32_EFER);
+    vmwrite(VMCS_CR0_SHADOW, val);
+    uint64_t fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG);
+    vmwrite(VMCS_GUEST_CR0, (val | fixed0) & rdmsr(MSR_IA32_VMX_CR0_FIXED1));
+    /* Entering or leaving paging with EFER.LME decides IA-32e mode: keep LMA and the entry control in step. */
+    if ((val & CR0_PG) && (efer & EFER_LME)) {
+        vmwrite(VMCS_GUEST_IA32_EFER, efer | EFER_LMA);
+        v->entry_ctls |= ENTRY_IA32E_MODE_GUEST;
+    } else if (!(val & CR0_PG)) {
+        vmwrite(VMCS_GUEST_IA32_EFER, efer & ~EFER_LMA);
+        v->entry_ctls &= ~ENTRY_IA32E_MODE_GUEST;
+    }
+    vmwrite(VMCS_ENTRY_CONTROLS, v->entry_ctls);
+}
+
+static void h_cr(struct vcpu *v, uint64_t q)
+{
+    unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
+    if (type == 0 && cr == 0) {
+        set_cr0(v, read_gpr(v, reg));
+    } else if (type == 0 && cr == 4) {
+        uint64_t val = read_gpr(v, reg);
+        if (val & CR4_VMXE) {
+            vcpu_inject_exception(v, VEC_GP, true, 0);
+            return;
+        }
+        vmwrite(VMCS_CR4_SHADOW, val);
+        vmwrite(VMCS_GUEST_CR4, (val | rdmsr(MSR_IA32_VMX_CR4_FIXED0)) & rdmsr(MSR_IA32_VMX_CR4_FIXED1));
+    } else if (type == 3) { /* LMSW: only the low four bits of CR0 */
+        uint64_t old = vmread(VMCS_CR0_SHADOW), src = (q >> 16) & 0xF;
+        set_cr0(v, (old & ~0xEull) | (src & 0xE) | ((old | src) & 1));
+    } else if (type == 2) { /* CLTS */
+        set_cr0(v, vmread(VMCS_CR0_SHADOW) & ~(1ull << 3));
+        vmwrite(VMCS_GUEST_CR0, vmread(VMCS_GUEST_CR0) & ~(1ull << 3));
+    } else {
+        kprintf("hindsight: %s: unexpected control-register access (qualification 0x%lx)\n", v->name, q);
+        vcpu_dump(v);
+        vcpu_stop(v, "unexpected-cr-access");
+    }
+    vcpu_skip_instruction(v);
+}
+
+/* MSRs a guest may touch; the others raise #GP, as on a CPU that lacks them. */
+static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+    switch (msr) {
+    case MSR_IA32_EFER: *val = vmread(VMCS_GUEST_IA32_EFER); return true;
+    case MSR_IA32_PAT: *val = vmread(VMCS_GUEST_IA32_PAT); return true;
+    case MSR_IA32_SYSENTER_CS: *val = vmread(VMCS_GUEST_SYSENTER_CS); return true;
+    case MSR_IA32_SYSENTER_ESP: *val = vmread(VMCS_GUEST_SYSENTER_ESP); return true;
+    case MSR_IA32_SYSENTER_EIP: *val = vmread(VMCS_GUEST_SYSENTER_EIP); return true;
+    case MSR_IA32_FS_BASE: *val = vmread(VMCS_GUEST_FS_BASE); return true;
+    case MSR_IA32_GS_BASE: *val = vmread(VMCS_GUEST_GS_BASE); return true;
+    case MSR_IA32_TSC: *val = rdtsc(); return true;
+    case MSR_IA32_TSC_AUX: *val = v->tsc_aux; return true;
+    case MSR_IA32_MISC_ENABLE: *val = 1; return true; /* fast strings */
+    /* Not used by the VMM in root mode, so the hardware register can hold the guest's value. */
+    case MSR_IA32_STAR:
+    case MSR_IA32_LSTAR:
+    case MSR_IA32_CSTAR:
+    case MSR_IA32_FMASK:
+    case MSR_IA32_KERNEL_GS_BASE: *val = rdmsr(msr); return true;
+    default: return false;
+    }
+}
+
+static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+    switch (msr) {
+    case MSR_IA32_EFER:
+        if (val & ~(uint64_t)(1 | EFER_LME | EFER_LMA | EFER_NXE))
+            return false;
+        /* LMA is the CPU's to set: keep the current value. */
+        vmwrite(VMCS_GUEST_IA32_EFER, (val & ~EFER_LMA) | (vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA));
+        return true;
+    case MSR_IA32_PAT: vmwrite(VMCS_GUEST_IA32_PAT, val); return true;
+    case MSR_IA32_SYSENTER_CS: vmwrite(VMCS_GUEST_SYSENTER_CS, val); return true;
+    case MSR_IA32_SYSENTER_ESP: vmwrite(VMCS_GUEST_SYSENTER_ESP, val); return true;
+    case MSR_IA32_SYSENTER_EIP: vmwrite(VMCS_GUEST_SYSENTER_EIP, val); return true;
+    case MSR_IA32_FS_BASE: vmwrite(VMCS_GUEST_FS_BASE, val); return true;
+    case MSR_IA32_GS_BASE: vmwrite(VMCS_GUEST_GS_BASE, val); return true;
+    case MSR_IA32_TSC_AUX: v->tsc_aux = (uint32_t)val; return true;
+    case MSR_IA32_MISC_ENABLE: return true;
+    case MSR_IA32_STAR:
+    case MSR_IA32_LSTAR:
+    case MSR_IA32_CSTAR:
+    case MSR_IA32_FMASK:
+    case MSR_IA32_KERNEL_GS_BASE:
+        /* A non-canonical address would #GP the host's WRMSR: check it first. */
+        if (msr != MSR_IA32_STAR && msr != MSR_IA32_FMASK && ((int64_t)(val << 16) >> 16) != (int64_t)val)
+            return false;
+        wrmsr(msr, val);
+        return true;
+    default: return false;
+    }
+}
+
+static void h_rdmsr(struct vcpu *v, uint64_t q)
+{
+    (void)q;
+    uint64_t val;
+    if (!msr_read(v, (uint32_t)v->regs.rcx, &val)) {
+        vcpu_inject_exception(v, VEC_GP, true, 0);
+        return;
+    }
+    v->regs.rax = (uint32_t)val;
+    v->regs.rdx = val >> 32;
+    vcpu_skip_instruction(v);
+}
+
+static void h_wrmsr(struct vcpu *v, uint64_t q)
+{
+    (void)q;
+    uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+    if (!msr_write(v, (uint32_t)v->regs.rcx, val)) {
+        vcpu_inject_exception(v, VEC_GP, true, 0);
+        return;
+    }
+    vcpu_skip_instruction(v);
+}
+
+static void h_rdtsc(struct vcpu *v, uint64_t q)
+{
+    (void)q;
+    uint64_t t = rdtsc();
+    v->regs.rax = (uint32_t)t;
+    v->regs.rdx = t >> 32;
+    vcpu_skip_instruction(v);
+}
+
+static void h_rdtscp(struct vcpu *v, uint64_t q)
+{
+    h_rdtsc(v, q);
+    v->regs.rcx = v->tsc_aux;
+}
+
+static void h_rdrand(struct vcpu *v, uint64_t q)
+{
+    (void)q;
+    /* Instruction information: bits 6:3 destination register, 12:11 operand size. */
+    uint32_t info = (uint32_t)vmread(VMCS_EXIT_INSTR_INFO);
+    unsigned reg = (info >> 3) & 15, osz = (info >> 11) & 3;
+    uint64_t val;
+    uint8_t ok;
+    if ((uint16_t)vmread(VMCS_EXIT_REASON) == EXIT_RDSEED)
+        __asm__ volatile("rdseed %0; setc %1" : "=r"(val), "=q"(ok)::"cc");
+    else
+        __asm__ volatile("rdrand %0; setc %1" : "=r"(val), "=q"(ok)::"cc");
+    if (osz == 0)
+        val = (read_gpr(v, reg) & ~0xFFFFull) | (val & 0xFFFF);
+    else if (osz == 1)
+        val = (uint32_t)val;
+    write_gpr(v, reg, val);
+    uint64_t fl = vmread(VMCS_GUEST_RFLAGS) & ~0x8D5ull; /* clear OF SF ZF AF PF CF */
+    vmwrite(VMCS_GUEST_RFLAGS, fl | (ok ? 1 : 0));
+    vcpu_skip_instruction(v);
+}
+
+static void h_invalid_opcode(struct vcpu *v, uint64_t q)
+{
+    (void)q;
+    vcpu_inject_exception(v, VEC_UD, false, 0);
+}
+
+static void h_gp(struct vcpu *v, uint64_t q)
+{
+    (void)q;
+    vcpu_inject_exception(v, VEC_GP, true, 0);
+}
+
+static void h_skip(struct vcpu *v, uint64_t q)
+{
+    (void)q;
+    vcpu_skip_instruction(v);
+}
+
+static void h_invalid_state(struct vcpu *v, uint64_t q)
+{
+    kprintf("hindsight: %s: VM entry failed: invalid guest state (qualification 0x%lx)\n", v->name, q);
+    vcpu_dump(v);
+    vcpu_stop(v, "invalid-guest-state");
+}
+
+static const exit_handler handlers[EXIT_REASON_MAX + 1] = {
+    [EXIT_TRIPLE_FAULT] = h_triple_fault,
+    [EXIT_CPUID] = h_cpuid,
+    [EXIT_HLT] = h_hlt,
+    [EXIT_INVD] = h_skip,
+    [EXIT_WBINVD] = h_skip,
+    [EXIT_RDPMC] = h_gp,
+    [EXIT_RDTSC] = h_rdtsc,
+    [EXIT_RDTSCP] = h_rdtscp,
+    [EXIT_VMCALL] = h_invalid_opcode,
+    [EXIT_VMCLEAR] = h_invalid_opcode,
+    [EXIT_VMLAUNCH] = h_invalid_opcode,
+    [EXIT_VMPTRLD] = h_invalid_opcode,
+    [EXIT_VMPTRST] = h_invalid_opcode,
+    [EXIT_VMREAD] = h_invalid_opcode,
+    [EXIT_VMRESUME] = h_invalid_opcode,
+    [EXIT_VMWRITE] = h_invalid_opcode,
+    [EXIT_VMXOFF] = h_invalid_opcode,
+    [EXIT_VMXON] = h_invalid_opcode,
+    [EXIT_INVEPT] = h_invalid_opcode,
+    [EXIT_INVVPID] = h_invalid_opcode,
+    [EXIT_VMFUNC] = h_invalid_opcode,
+    [EXIT_GETSEC] = h_invalid_opcode,
+    [EXIT_MWAIT] = h_invalid_opcode,
+    [EXIT_MONITOR] = h_invalid_opcode,
+    [EXIT_XSETBV] = h_gp,
+    [EXIT_CR_ACCESS] = h_cr,
+    [EXIT_IO_INSTRUCTION] = h_io,
+    [EXIT_RDMSR] = h_rdmsr,
+    [EXIT_WRMSR] = h_wrmsr,
+    [EXIT_INVALID_GUEST_STATE] = h_invalid_state,
+    [EXIT_EPT_VIOLATION] = h_ept_violation,
+    [EXIT_RDRAND] = h_rdrand,
+    [EXIT_RDSEED] = h_rdrand,
+};
+
+void vmexit_dispatch(struct vcpu *v);
+void vmexit_dispatch(struct vcpu *v)
+{
+    uint32_t raw = (uint32_t)vmread(VMCS_EXIT_REASON);
+    unsigned reason = raw & 0xFFFF;
+    uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
+    v->exits_total++;
+    if (reason <= EXIT_REASON_MAX)
+        v->exits[reason]++;
+    if (reason <= EXIT_REASON_MAX && handlers[reason] &&
+        (!(raw & EXIT_REASON_ENTRY_FAILURE) || reason == EXIT_INVALID_GUEST_STATE)) {
+        handlers[reason](v, q);
+        return;
+    }
+    kprintf("hindsight: %s: unhandled VM exit %u (%s)%s, qualification 0x%lx, interruption info 0x%lx\n", v->name,
+            reason, exit_reason_name(reason), raw & EXIT_REASON_ENTRY_FAILURE ? " on VM entry" : "", q,
+            vmread(VMCS_EXIT_INTR_INFO));
+    vcpu_dump(v);
+    vcpu_stop(v, "unhandled-exit");
+}
