@@ -30,7 +30,7 @@ static int get_phdr(const uint8_t *img, size_t len, int is64, uint64_t phoff, un
                     struct phdr *ph)
 {
     uint64_t off = phoff + (uint64_t)i * phentsize;
-    if (off < phoff || off + phentsize > len)
+    if (off < phoff || off > len || phentsize > len - off)
         return -1;
     const uint8_t *p = img + off;
     if (is64) {

@@ -99,9 +99,9 @@ int vmx_enable(struct palloc *pa, const struct config *cfg, unsigned core)
                 core, vendor);
         return -1;
     }
-    if (cfg->sim_vmx_locked_off && !(rdmsr(MSR_IA32_FEATURE_CONTROL) & FEATURE_CONTROL_LOCK))
-        wrmsr(MSR_IA32_FEATURE_CONTROL, FEATURE_CONTROL_LOCK); /* what a firmware with VT-x off does */
-    uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+    /* The simulation stands in for a firmware that locked VT-x off: the MSR is usually
+     * already locked (VMX on) by the time we run, so it cannot be done for real. */
+    uint64_t fc = cfg->sim_vmx_locked_off ? FEATURE_CONTROL_LOCK : rdmsr(MSR_IA32_FEATURE_CONTROL);
     if (fc & FEATURE_CONTROL_LOCK) {
         if (!(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
             kprintf("hindsight: FATAL: core %u: VT-x is disabled by the firmware (IA32_FEATURE_CONTROL=0x%lx is locked "

@@ -86,6 +86,7 @@ int ck_dump_stopped(pid_t pid, const char *dir, const char *func, struct dump_st
     int rc = -1;
     p->pid = pid;
     p->starttime = ck_proc_starttime(pid);
+    p->start_brk = ck_proc_stat(pid, 47);
     p->nthreads = 1;
     if (func)
         snprintf(p->func, sizeof p->func, "%s", func);

@@ -122,7 +122,9 @@ char *ck_read_file(const char *path, size_t *lenp)
     return buf;
 }
 
-uint64_t ck_proc_starttime(pid_t pid)
+uint64_t ck_proc_starttime(pid_t pid) { return ck_proc_stat(pid, 22); }
+
+uint64_t ck_proc_stat(pid_t pid, int want)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -134,7 +136,7 @@ uint64_t ck_proc_starttime(pid_t pid)
     uint64_t v = 0;
     if (p) {
         int field = 2;
-        for (p++; *p && field < 22; p++)
+        for (p++; *p && field < want; p++)
             if (*p == ' ')
                 field++;
         v = strtoull(p, NULL, 10);

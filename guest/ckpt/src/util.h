@@ -24,6 +24,8 @@ double ck_now(void);
 char *ck_read_file(const char *path, size_t *len);
 /* Process start time (field 22 of /proc/PID/stat): tells a pid reuse from the checkpointed process. */
 uint64_t ck_proc_starttime(pid_t pid);
+/* Numeric field WANT (1-based, as in proc(5)) of /proc/PID/stat; 0 if unreadable. */
+uint64_t ck_proc_stat(pid_t pid, int want);
 /* malloc that aborts the tool on exhaustion: ckpt has no useful recovery from that. */
 void *ck_xmalloc(size_t n);
 /* realloc counterpart of ck_xmalloc. */

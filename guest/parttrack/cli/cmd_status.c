@@ -64,7 +64,8 @@ static void thread_states(struct pt_header *h, const struct snap *s, unsigned ch
 
 static const char *obj_short(struct pt_header *h, uint32_t i)
 {
-	return i < atomic_load(&h->nobjs) ? pt_basename(h->objs[i].name) : "?";
+	/* the user's file name, not the private copy a swap may have loaded */
+	return i < atomic_load(&h->nobjs) ? pt_basename(h->objs[i].origin) : "?";
 }
 
 int cmd_status(int argc, char **argv)
@@ -127,6 +128,7 @@ int cmd_status(int argc, char **argv)
 				out += calls[b];
 		}
 		const char *state = ob->state == PT_OBJ_RETIRED ? "retired"
+				    : ob->state == PT_OBJ_INCOMING ? "incoming"
 				    : ob->state == PT_OBJ_UNLOADED ? "unloaded"
 				    : !ob->tracked ? "untracked"
 						   : st_name[agg[o]];

@@ -10,7 +10,8 @@
 #include <stdint.h>
 #include "pt_layout.h"
 
-enum pt_obj_state { PT_OBJ_FREE = 0, PT_OBJ_LIVE = 1, PT_OBJ_RETIRED = 2, PT_OBJ_UNLOADED = 3 };
+/* INCOMING: loaded for a swap that has not committed yet */
+enum pt_obj_state { PT_OBJ_FREE = 0, PT_OBJ_LIVE = 1, PT_OBJ_RETIRED = 2, PT_OBJ_UNLOADED = 3, PT_OBJ_INCOMING = 4 };
 enum pt_req_state { PT_REQ_IDLE = 0, PT_REQ_CLAIMED, PT_REQ_PENDING, PT_REQ_BUSY, PT_REQ_DONE };
 enum pt_req_op { PT_OP_SWAP = 1 };
 enum pt_mode { PT_MODE_FAST = 0, PT_MODE_FENCED = 1, PT_MODE_SYSCALL = 2 };

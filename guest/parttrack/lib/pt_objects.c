@@ -50,7 +50,8 @@ static int find_slot(const char *name, uint64_t base)
 	uint32_t n = atomic_load(&pt_hdr->nobjs);
 	for (uint32_t i = 0; i < n; i++) {
 		struct pt_obj *o = &pt_hdr->objs[i];
-		if ((o->state == PT_OBJ_LIVE || o->state == PT_OBJ_RETIRED) && o->base == base &&
+		if ((o->state == PT_OBJ_LIVE || o->state == PT_OBJ_RETIRED || o->state == PT_OBJ_INCOMING) &&
+		    o->base == base &&
 		    strcmp(o->name, name) == 0)
 			return (int)i;
 	}
@@ -116,7 +117,7 @@ int pt_objects_scan(void)
 	uint32_t n = atomic_load(&pt_hdr->nobjs);
 	for (uint32_t i = 0; i < n; i++) {
 		struct pt_obj *o = &pt_hdr->objs[i];
-		if (!c.seen[i] && (o->state == PT_OBJ_LIVE || o->state == PT_OBJ_RETIRED))
+		if (!c.seen[i] && o->state != PT_OBJ_FREE)
 			o->state = PT_OBJ_UNLOADED;
 	}
 	return c.live;
@@ -127,7 +128,7 @@ int pt_object_of(uint64_t a)
 	uint32_t n = atomic_load(&pt_hdr->nobjs);
 	for (uint32_t i = 0; i < n; i++) {
 		struct pt_obj *o = &pt_hdr->objs[i];
-		if ((o->state == PT_OBJ_LIVE || o->state == PT_OBJ_RETIRED) && a >= o->lo && a < o->hi)
+		if (o->state != PT_OBJ_FREE && o->state != PT_OBJ_UNLOADED && a >= o->lo && a < o->hi)
 			return (int)i;
 	}
 	return -1;

@@ -221,6 +221,7 @@ static void do_swap(struct pt_request *r)
 			    missing);
 	}
 	struct pt_obj *no = &pt_hdr->objs[nw];
+	no->state = PT_OBJ_INCOMING; /* not a candidate for lookups until committed */
 	size_t ol = strnlen(r->new_path, sizeof no->origin - 1);
 	memcpy(no->origin, r->new_path, ol);
 	no->origin[ol] = 0;
@@ -278,6 +279,7 @@ static void do_swap(struct pt_request *r)
 	}
 	oo->state = PT_OBJ_RETIRED;
 	oo->replaced_by = nw;
+	no->state = PT_OBJ_LIVE;
 	int own = pt_hook_object(nw);
 	atomic_fetch_add(&pt_hdr->swaps, 1);
 	open_gate();

@@ -1,0 +1,654 @@
+#include "restore.h"
+#include "bindiff.h"
+#include "dump.h"
+#include "elfbin.h"
+#include "fds.h"
+#include "image.h"
+#include "inject.h"
+#include "memdump.h"
+#include "procmaps.h"
+#include "tcp.h"
+#include "util.h"
+#include "xlate.h"
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+struct patch {
+    size_t rec;
+    uint64_t off, val;
+};
+
+struct plan {
+    struct patch *patches;
+    size_t npatches;
+    struct ck_image img;
+    struct elfbin o, n;
+    struct bindiff d;
+    const struct ck_proc *p;
+    struct user_regs_struct regs;
+    struct ck_sigact acts[64];
+    uint8_t **bufs;      /* per record: writable copy of MEM data (after translation), or NULL */
+    uint64_t guard;
+    int have_guard;
+    uint64_t old_rw_lo, old_rw_hi; /* saved BINRW range */
+};
+
+static const struct ck_mem *mem_of(const struct ck_rec *r) { return r->type == CK_REC_MEM ? r->data : NULL; }
+
+static const uint8_t *mem_bytes(const struct ck_rec *r) { return (const uint8_t *)r->data + CK_PAGE; }
+
+/* Where old memory at ADDR is in the image, or NULL. */
+static const uint8_t *img_addr(struct plan *pl, uint64_t addr, size_t len)
+{
+    for (size_t i = 0; i < pl->img.nrec; i++) {
+        const struct ck_mem *m = mem_of(&pl->img.recs[i]);
+        if (m && !(m->flags & CK_MEMF_NODATA) && addr >= m->start && addr + len <= m->end)
+            return (pl->bufs[i] ? pl->bufs[i] : mem_bytes(&pl->img.recs[i])) + (addr - m->start);
+    }
+    return NULL;
+}
+
+static uint8_t *writable_copy(struct plan *pl, size_t i)
+{
+    if (!pl->bufs[i]) {
+        const struct ck_mem *m = mem_of(&pl->img.recs[i]);
+        size_t len = m->end - m->start;
+        pl->bufs[i] = ck_xmalloc(len);
+        memcpy(pl->bufs[i], mem_bytes(&pl->img.recs[i]), len);
+    }
+    return pl->bufs[i];
+}
+
+/* All checks that need no process: image, binaries, stack, handlers, data layout. */
+static int make_plan(struct plan *pl, const struct restore_opts *o, struct restore_stats *st)
+{
+    char path[4200];
+    ck_image_path(path, sizeof path, o->dir);
+    if (ck_image_open(&pl->img, path) < 0)
+        return -1;
+    pl->p = pl->img.proc;
+    pl->bufs = calloc(pl->img.nrec, sizeof *pl->bufs);
+    const char *old = o->old_binary ? o->old_binary : pl->p->exe;
+    if (elf_load(&pl->o, old) < 0)
+        return -1;
+    if (pl->o.crc != pl->p->exe_crc || pl->o.size != pl->p->exe_size)
+        return ck_err("%s is not the binary that was checkpointed (contents differ)%s", old,
+                      o->old_binary ? "" : "; give the checkpointed build with --old-binary");
+    if (elf_load(&pl->n, o->binary) < 0)
+        return -1;
+    if (!pl->o.is_exec || !pl->n.is_exec)
+        return ck_err("only non-PIE executables are supported (%s is position independent)",
+                      pl->o.is_exec ? o->binary : old);
+    if (bd_init(&pl->d, &pl->o, &pl->n, o->changed) < 0)
+        return -1;
+    pl->regs = pl->p->regs;
+
+    /* The paper's rule: only functions that did not change may be on the saved stack. */
+    const struct ck_frame *fr = NULL;
+    size_t nfr = 0;
+    for (size_t i = 0; i < pl->img.nrec; i++)
+        if (pl->img.recs[i].type == CK_REC_FRAMES) {
+            fr = pl->img.recs[i].data;
+            nfr = pl->img.recs[i].len / sizeof *fr;
+        } else if (pl->img.recs[i].type == CK_REC_SIGACT) {
+            memcpy(pl->acts, pl->img.recs[i].data, sizeof pl->acts);
+        }
+    if (!fr || nfr == 0)
+        return ck_err("image has no saved call stack");
+    for (size_t i = 0; i < nfr; i++) {
+        uint64_t ip = fr[i].ip, at = i ? ip - 1 : ip; /* a return address may sit just past its function */
+        const struct esym *s = elf_sym_at(&pl->o, at, 1);
+        if (s && bd_changed(&pl->d, s))
+            return ck_err("refusing to restore: function %s is on the saved stack (frame %zu) and differs in %s",
+                          s->name, i, o->binary);
+        uint64_t t;
+        if (!s && (at < pl->o.text_lo || at >= pl->o.text_hi))
+            return ck_err("refusing to restore: frame %zu is outside the binary (pc %#lx)", i, (unsigned long)ip);
+        if (bd_xlate_text(&pl->d, ip, &t) < 0)
+            return ck_err("refusing to restore: frame %zu cannot be translated: %s", i, ck_strerror());
+        if (i == 0) {
+            pl->regs.rip = t;
+        } else if (t != ip) {
+            if (!fr[i].ra_loc)
+                return ck_err("refusing to restore: return address of frame %zu was not located", i);
+            size_t k;
+            for (k = 0; k < pl->img.nrec; k++) {
+                const struct ck_mem *m = mem_of(&pl->img.recs[k]);
+                if (m && !(m->flags & CK_MEMF_NODATA) && fr[i].ra_loc >= m->start && fr[i].ra_loc + 8 <= m->end)
+                    break;
+            }
+            if (k == pl->img.nrec)
+                return ck_err("return address slot %#lx not in saved memory", (unsigned long)fr[i].ra_loc);
+            const struct ck_mem *m = mem_of(&pl->img.recs[k]);
+            pl->patches = ck_xrealloc(pl->patches, (pl->npatches + 1) * sizeof *pl->patches);
+            pl->patches[pl->npatches++] = (struct patch){k, fr[i].ra_loc - m->start, t};
+            st->frames_moved++;
+        }
+    }
+    /* Signal handlers (and glibc's restorer) move with their functions. */
+    for (int s = 0; s < 64; s++) {
+        struct ck_sigact *a = &pl->acts[s];
+        uint64_t t;
+        if (a->handler > 1) {
+            if (bd_xlate_text(&pl->d, a->handler, &t) < 0)
+                return ck_err("refusing to restore: handler of signal %d: %s", s + 1, ck_strerror());
+            a->handler = t;
+        }
+        if (a->restorer && (a->flags & 0x04000000 /* SA_RESTORER */)) {
+            if (bd_xlate_text(&pl->d, a->restorer, &t) < 0)
+                return ck_err("refusing to restore: restorer of signal %d: %s", s + 1, ck_strerror());
+            a->restorer = t;
+        }
+    }
+    /* Data layout: identical, or every saved data object must exist with the same size. */
+    pl->old_rw_lo = UINT64_MAX;
+    for (size_t i = 0; i < pl->img.nrec; i++) {
+        const struct ck_mem *m = mem_of(&pl->img.recs[i]);
+        if (m && m->kind == CK_MEM_BINRW) {
+            if (m->start < pl->old_rw_lo) pl->old_rw_lo = m->start;
+            if (m->end > pl->old_rw_hi) pl->old_rw_hi = m->end;
+        }
+    }
+    if (!pl->d.rw_same) {
+        ck_info("data layout differs (%s): relocating data objects by name", pl->d.rw_why);
+        for (size_t i = 0; i < pl->o.nsym; i++) {
+            const struct esym *s = &pl->o.syms[i];
+            if (s->type != STT_OBJECT || s->addr < pl->old_rw_lo || s->addr >= pl->old_rw_hi)
+                continue;
+            const struct esym *t = elf_sym_named(&pl->n, s->name);
+            if (!t) {
+                ck_warn("data object %s no longer exists; its saved value is dropped", s->name);
+                continue;
+            }
+            if (t->size != s->size)
+                return ck_err("refusing to restore: data layout changed: object %s is %lu bytes in the old binary "
+                              "and %lu in the new one", s->name, (unsigned long)s->size, (unsigned long)t->size);
+            if (t->addr < pl->n.rw_lo || t->addr + t->size > pl->n.rw_hi)
+                return ck_err("refusing to restore: data object %s is no longer writable data", s->name);
+        }
+    }
+    /* glibc's pointer guard (tcbhead_t.pointer_guard at fs:0x30) unmangles atexit/setjmp pointers. */
+    const uint8_t *g = img_addr(pl, pl->p->regs.fs_base + 0x30, 8);
+    if (g) {
+        memcpy(&pl->guard, g, 8);
+        pl->have_guard = 1;
+    }
+    /* Everything else that may point into the old image. */
+    struct xlate_stats xs = {0};
+    if (!pl->d.same) {
+        uint64_t *gpr[] = {&pl->regs.rax, &pl->regs.rbx, &pl->regs.rcx, &pl->regs.rdx, &pl->regs.rsi,
+                           &pl->regs.rdi, &pl->regs.r8, &pl->regs.r9, &pl->regs.r10, &pl->regs.r11,
+                           &pl->regs.r12, &pl->regs.r13, &pl->regs.r14, &pl->regs.r15, &pl->regs.rbp};
+        for (size_t i = 0; i < sizeof gpr / sizeof gpr[0]; i++)
+            xlate_word(&pl->d, (uint64_t *)gpr[i], pl->guard, pl->have_guard, &xs);
+        for (size_t i = 0; i < pl->img.nrec; i++) {
+            const struct ck_mem *m = mem_of(&pl->img.recs[i]);
+            if (!m || (m->flags & CK_MEMF_NODATA) || m->kind == CK_MEM_SHFILE)
+                continue;
+            uint64_t from = m->kind == CK_MEM_STACK ? pl->p->regs.rsp - 128 : m->start;
+            xlate_region(&pl->d, m->start, writable_copy(pl, i), m->end - m->start, from, pl->guard,
+                         pl->have_guard, &xs);
+        }
+    }
+    /* The unwound return addresses are authoritative (and must not be translated twice). */
+    for (size_t i = 0; i < pl->npatches; i++)
+        memcpy(writable_copy(pl, pl->patches[i].rec) + pl->patches[i].off, &pl->patches[i].val, 8);
+    st->xl_code = xs.code;
+    st->xl_data = xs.data;
+    st->xl_mangled = xs.mangled;
+    return 0;
+}
+
+static void free_plan(struct plan *pl)
+{
+    if (pl->bufs)
+        for (size_t i = 0; i < pl->img.nrec; i++)
+            free(pl->bufs[i]);
+    free(pl->bufs);
+    free(pl->patches);
+    bd_free(&pl->d);
+    elf_free(&pl->n);
+    elf_free(&pl->o);
+    ck_image_close(&pl->img);
+}
+
+/* Starts BINARY under ptrace and runs it to main, so the C library has set itself up
+ * (TLS, IRELATIVE-resolved string functions) for this binary before we overwrite its state. */
+static pid_t start_new(struct plan *pl, const char *binary)
+{
+    const struct esym *mainsym = elf_sym_named(&pl->n, "main");
+    if (!mainsym)
+        return ck_err("%s has no symbol 'main'", binary);
+    pid_t pid = fork();
+    if (pid < 0)
+        return ck_errno("fork");
+    if (pid == 0) {
+        setsid();
+        ptrace(PTRACE_TRACEME, 0, 0, 0);
+        char *argv[] = {(char *)binary, NULL};
+        execv(binary, argv);
+        _exit(127);
+    }
+    int st;
+    if (pt_wait(pid, &st) < 0 || !WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return ck_err("cannot start %s", binary);
+    }
+    ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_EXITKILL);
+    errno = 0;
+    long orig = ptrace(PTRACE_PEEKTEXT, pid, mainsym->addr, 0);
+    long bp = (orig & ~0xffL) | 0xcc;
+    if (errno || ptrace(PTRACE_POKETEXT, pid, mainsym->addr, bp) < 0 || ptrace(PTRACE_CONT, pid, 0, 0) < 0)
+        goto fail;
+    if (pt_wait(pid, &st) < 0 || !WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP)
+        goto fail;
+    struct user_regs_struct r;
+    if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0 || r.rip != mainsym->addr + 1)
+        goto fail;
+    r.rip = mainsym->addr;
+    if (ptrace(PTRACE_SETREGS, pid, 0, &r) < 0 || ptrace(PTRACE_POKETEXT, pid, mainsym->addr, orig) < 0)
+        goto fail;
+    return pid;
+fail:
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return ck_err("%s did not reach main under ptrace", binary);
+}
+
+static int sys(struct inj *in, long r, const char *what)
+{
+    if (r >= 0)
+        return 0;
+    if (r > -4096)
+        return ck_err("%s in the new process: %s", what, strerror((int)-r));
+    return -1;
+}
+
+static int overlaps(uint64_t a, uint64_t b, uint64_t c, uint64_t d) { return a < d && c < b; }
+
+/* Puts [vvar]/[vdso] where the saved process had them: glibc cached their addresses. */
+static int move_specials(struct inj *in, struct plan *pl, struct vma *v, int nv)
+{
+    struct { uint64_t from, to, len; } mv[4];
+    int n = 0;
+    for (int k = 0; k < 4 && pl->p->special[k].end; k++) {
+        int found = 0;
+        for (int i = 0; i < nv; i++)
+            if (!strcmp(v[i].name, pl->p->special[k].name)) {
+                if (v[i].end - v[i].start != pl->p->special[k].end - pl->p->special[k].start)
+                    return ck_err("%s has a different size than at checkpoint (another kernel?)", v[i].name);
+                mv[n].from = v[i].start;
+                mv[n].to = pl->p->special[k].start;
+                mv[n].len = v[i].end - v[i].start;
+                n++;
+                found = 1;
+            }
+        if (!found)
+            return ck_err("the new process has no %s mapping", pl->p->special[k].name);
+    }
+    int need = 0;
+    for (int k = 0; k < n; k++)
+        need |= mv[k].from != mv[k].to;
+    if (!need)
+        return 0;
+    /* Park them first so no move lands on another special mapping. */
+    uint64_t park = 0x7e0000000000ull;
+    for (int tries = 0; tries < 64; tries++, park += 0x100000000ull) {
+        int bad = 0;
+        for (size_t i = 0; i < pl->img.nrec && !bad; i++) {
+            const struct ck_mem *m = mem_of(&pl->img.recs[i]);
+            if (m && overlaps(park, park + 0x1000000, m->start, m->end))
+                bad = 1;
+        }
+        for (int k = 0; k < n && !bad; k++)
+            bad = overlaps(park, park + 0x1000000, mv[k].to, mv[k].to + mv[k].len) ||
+                  overlaps(park, park + 0x1000000, mv[k].from, mv[k].from + mv[k].len);
+        if (!bad)
+            break;
+    }
+    uint64_t at = park;
+    for (int k = 0; k < n; k++) {
+        long r = inj_syscall(in, SYS_mremap, mv[k].from, mv[k].len, mv[k].len, MREMAP_MAYMOVE | MREMAP_FIXED, at, 0);
+        if (sys(in, r, "park vdso") < 0)
+            return -1;
+        mv[k].from = at;
+        at += mv[k].len + CK_PAGE;
+    }
+    for (int k = 0; k < n; k++) {
+        long r = inj_syscall(in, SYS_mremap, mv[k].from, mv[k].len, mv[k].len, MREMAP_MAYMOVE | MREMAP_FIXED, mv[k].to, 0);
+        if (sys(in, r, "move vdso") < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int map_region(struct inj *in, uint64_t start, uint64_t end, int prot, int growsdown)
+{
+    long r = inj_syscall(in, SYS_mmap, start, end - start, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | (growsdown ? MAP_GROWSDOWN : 0), -1, 0);
+    if (sys(in, r, "mmap") < 0)
+        return ck_err("cannot map %#lx-%#lx in the new process: %s", (unsigned long)start, (unsigned long)end,
+                      ck_strerror());
+    if ((uint64_t)r != start)
+        return ck_err("mmap placed %#lx at %#lx", (unsigned long)start, (unsigned long)r);
+    (void)prot;
+    return 0;
+}
+
+static int restore_memory(struct inj *in, struct plan *pl, struct restore_stats *st)
+{
+    pid_t pid = in->pid;
+    struct vma *v;
+    int nv = maps_read(pid, &v);
+    if (nv < 0)
+        return -1;
+    int rc = -1;
+    uint8_t *newrw = NULL;
+    uint64_t nrw_lo = UINT64_MAX, nrw_hi = 0;
+    uint64_t exe_ino = 0;
+    {
+        char link[64];
+        snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+        struct vma *e = NULL;
+        for (int i = 0; i < nv; i++)
+            if (v[i].inode && v[i].name[0] == '/' && v[i].start <= pl->n.entry && pl->n.entry < v[i].end)
+                e = &v[i];
+        if (!e) {
+            ck_err("cannot find the binary's text in the new process");
+            goto out;
+        }
+        exe_ino = e->inode;
+    }
+    const char *exe = NULL;
+    for (int i = 0; i < nv; i++)
+        if (v[i].inode == exe_ino)
+            exe = v[i].name;
+    /* Relocated data: start from the new binary's freshly initialised data, then carry objects over. */
+    for (int i = 0; i < nv; i++)
+        if (mem_classify(&v[i], i ? &v[i - 1] : NULL, exe, exe_ino) == CK_MEM_BINRW) {
+            if (v[i].start < nrw_lo) nrw_lo = v[i].start;
+            if (v[i].end > nrw_hi) nrw_hi = v[i].end;
+        }
+    if (!pl->d.rw_same) {
+        if (nrw_lo >= nrw_hi) {
+            ck_err("new process has no writable data segment");
+            goto out;
+        }
+        newrw = ck_xmalloc(nrw_hi - nrw_lo);
+        if (pt_read(pid, nrw_lo, newrw, nrw_hi - nrw_lo) < 0)
+            goto out;
+        for (size_t i = 0; i < pl->o.nsym; i++) {
+            const struct esym *s = &pl->o.syms[i];
+            if (s->type != STT_OBJECT || s->addr < pl->old_rw_lo || s->addr >= pl->old_rw_hi)
+                continue;
+            const struct esym *t = elf_sym_named(&pl->n, s->name);
+            const uint8_t *src = img_addr(pl, s->addr, s->size);
+            if (!t || !src || t->addr < nrw_lo || t->addr + t->size > nrw_hi)
+                continue;
+            memcpy(newrw + (t->addr - nrw_lo), src, s->size);
+        }
+    }
+    /* Clear out everything but the new binary's code/read-only data, the kernel's mappings and scratch. */
+    for (int i = 0; i < nv; i++) {
+        int keep = (v[i].inode == exe_ino && !(v[i].prot & PROT_WRITE)) || v[i].name[0] == '[' ? 1 : 0;
+        if (!strcmp(v[i].name, "[heap]") || !strcmp(v[i].name, "[stack]") || !strncmp(v[i].name, "[anon", 5))
+            keep = 0;
+        if (v[i].start == in->scratch)
+            keep = 1;
+        if (keep)
+            continue;
+        if (sys(in, inj_syscall(in, SYS_munmap, v[i].start, v[i].end - v[i].start, 0, 0, 0, 0), "munmap") < 0)
+            goto out;
+    }
+    if (move_specials(in, pl, v, nv) < 0)
+        goto out;
+    /* Saved regions. */
+    for (size_t i = 0; i < pl->img.nrec; i++) {
+        const struct ck_mem *m = mem_of(&pl->img.recs[i]);
+        if (!m || (m->kind == CK_MEM_BINRW && !pl->d.rw_same))
+            continue;
+        if (m->kind == CK_MEM_SHFILE) {
+            unsigned long pth = inj_put(in, 0, m->name, strlen(m->name) + 1);
+            long fd = pth ? inj_syscall(in, SYS_open, pth, (m->prot & PROT_WRITE) ? O_RDWR : O_RDONLY, 0, 0, 0, 0) : -1;
+            if (!pth || sys(in, fd, "open shared mapping") < 0)
+                goto out;
+            long r = inj_syscall(in, SYS_mmap, m->start, m->end - m->start, m->prot, MAP_SHARED | MAP_FIXED, fd, m->file_off);
+            inj_syscall(in, SYS_close, fd, 0, 0, 0, 0, 0);
+            if (sys(in, r, "map shared file") < 0)
+                goto out;
+            continue;
+        }
+        if (map_region(in, m->start, m->end, m->prot, m->kind == CK_MEM_STACK) < 0)
+            goto out;
+        if (!(m->flags & CK_MEMF_NODATA)) {
+            const void *src = pl->bufs[i] ? pl->bufs[i] : mem_bytes(&pl->img.recs[i]);
+            if (mem_put(pid, m->start, src, m->end - m->start) < 0)
+                goto out;
+            st->mem_bytes += m->end - m->start;
+        }
+        if (sys(in, inj_syscall(in, SYS_mprotect, m->start, m->end - m->start, m->prot, 0, 0, 0), "mprotect") < 0)
+            goto out;
+    }
+    if (!pl->d.rw_same) {
+        /* Not translated again: carried objects were translated with the rest of memory,
+         * the fresh parts already hold new-binary addresses. */
+        if (map_region(in, nrw_lo, nrw_hi, PROT_READ | PROT_WRITE, 0) < 0 || mem_put(pid, nrw_lo, newrw, nrw_hi - nrw_lo) < 0)
+            goto out;
+        st->mem_bytes += nrw_hi - nrw_lo;
+    }
+    rc = 0;
+out:
+    free(newrw);
+    free(v);
+    return rc;
+}
+
+/* prctl(PR_SET_MM) acts on the caller, so it must run inside the new process. */
+static int set_brk(struct inj *in, struct plan *pl)
+{
+    if (!pl->p->brk)
+        return 0;
+    uint64_t sb = pl->p->start_brk ? pl->p->start_brk : pl->p->brk;
+    long a = inj_syscall(in, SYS_prctl, PR_SET_MM, PR_SET_MM_START_BRK, sb, 0, 0, 0);
+    long b = inj_syscall(in, SYS_prctl, PR_SET_MM, PR_SET_MM_BRK, pl->p->brk, 0, 0, 0);
+    if (a < 0 || b < 0) {
+        /* order matters to the kernel's checks; try the other one */
+        b = inj_syscall(in, SYS_prctl, PR_SET_MM, PR_SET_MM_BRK, pl->p->brk, 0, 0, 0);
+        a = inj_syscall(in, SYS_prctl, PR_SET_MM, PR_SET_MM_START_BRK, sb, 0, 0, 0);
+    }
+    if (a < 0 || b < 0)
+        ck_warn("cannot move the heap bounds (prctl PR_SET_MM: %s); malloc will fall back to mmap",
+                strerror((int)-(a < 0 ? a : b)));
+    return 0;
+}
+
+/* Stops the still-running checkpointed process and freezes its TCP sockets so they vanish silently. */
+static int take_over(struct plan *pl, int *frozen, int *nfrozen)
+{
+    pid_t old = pl->p->pid;
+    if (pt_attach_stop(old) < 0)
+        return -1;
+    for (size_t k = 0; k < pl->img.nrec; k++) {
+        const struct ck_fd *f = pl->img.recs[k].data;
+        if (pl->img.recs[k].type != CK_REC_FD || (f->kind != CK_FD_TCP && f->kind != CK_FD_TCP_LISTEN))
+            continue;
+        int sk = fd_grab(old, f->fd);
+        if (sk < 0)
+            goto fail;
+        frozen[(*nfrozen)++] = sk;
+        if (f->kind == CK_FD_TCP) {
+            const struct ck_tcp *t = pl->img.recs[k + 1].data;
+            if (tcp_check_unchanged(sk, t) < 0) {
+                ck_err("refusing to restore: TCP connection on fd %d: %s", f->fd, ck_strerror());
+                goto fail;
+            }
+        }
+    }
+    return 0;
+fail:
+    ptrace(PTRACE_DETACH, old, 0, 0);
+    return -1;
+}
+
+int ck_restore(const struct restore_opts *o, pid_t *newpid, struct restore_stats *st)
+{
+    double t0 = ck_now();
+    memset(st, 0, sizeof *st);
+    struct plan pl;
+    memset(&pl, 0, sizeof pl);
+    pl.img.fd = pl.o.fd = pl.n.fd = -1;
+    int rc = -1, *socks = NULL, frozen[256], nfrozen = 0, old_stopped = 0;
+    pid_t pid = -1;
+    if (make_plan(&pl, o, st) < 0)
+        goto out;
+    int ntcp = 0;
+    for (size_t k = 0; k < pl.img.nrec; k++) {
+        const struct ck_fd *f = pl.img.recs[k].data;
+        if (pl.img.recs[k].type == CK_REC_FD && (f->kind == CK_FD_TCP || f->kind == CK_FD_TCP_LISTEN)) {
+            ntcp++;
+            if (k + 1 >= pl.img.nrec || pl.img.recs[k + 1].type != CK_REC_TCP) {
+                ck_err("image is inconsistent: socket fd %d has no TCP record", f->fd);
+                goto out;
+            }
+        }
+    }
+    if (ntcp > 256) {
+        ck_err("too many sockets");
+        goto out;
+    }
+    if (ntcp && !tcp_repair_available()) {
+        ck_err("the image has TCP sockets and TCP_REPAIR is not available (needs root / CAP_NET_ADMIN)");
+        goto out;
+    }
+    int alive = pl.p->starttime && ck_proc_starttime(pl.p->pid) == pl.p->starttime;
+    if (alive && o->no_replace) {
+        ck_err("the checkpointed process %d is still running (use without --no-replace to replace it)", (int)pl.p->pid);
+        goto out;
+    }
+    if (o->check_only) {
+        rc = 0;
+        goto out;
+    }
+    pid = start_new(&pl, o->binary);
+    if (pid < 0)
+        goto out;
+    if (alive) {
+        if (take_over(&pl, frozen, &nfrozen) < 0)
+            goto out;
+        old_stopped = 1;
+    }
+    struct inj in;
+    if (inj_begin(&in, pid, elf_sym_named(&pl.n, "main")->addr) < 0)
+        goto out;
+    if (inj_scratch(&in, CK_PAGE) < 0 || restore_memory(&in, &pl, st) < 0 || set_brk(&in, &pl) < 0)
+        goto out;
+    unsigned long cwd = inj_put(&in, 0, pl.p->cwd, strlen(pl.p->cwd) + 1);
+    if (!cwd || sys(&in, inj_syscall(&in, SYS_chdir, cwd, 0, 0, 0, 0, 0), "chdir") < 0)
+        goto out;
+    for (int s = 1; s <= 64; s++) {
+        if (s == SIGKILL || s == SIGSTOP)
+            continue;
+        unsigned long a = inj_put(&in, 0, &pl.acts[s - 1], sizeof pl.acts[0]);
+        if (!a || sys(&in, inj_syscall(&in, SYS_rt_sigaction, s, a, 0, 8, 0, 0), "rt_sigaction") < 0)
+            goto out;
+    }
+    if (fds_restore(&in, &pl.img, NULL, 0) < 0)
+        goto out;
+    /* Point of no return for the old process: its connections move to the new one. */
+    if (old_stopped) {
+        for (int i = 0; i < nfrozen; i++)
+            if (tcp_freeze(frozen[i]) < 0)
+                goto out;
+        kill(pl.p->pid, SIGKILL);
+        waitpid(pl.p->pid, NULL, __WALL);
+        for (int i = 0; i < nfrozen; i++)
+            close(frozen[i]);
+        nfrozen = 0;
+        old_stopped = 0;
+        st->replaced = 1;
+    }
+    socks = malloc(pl.img.nrec * sizeof *socks);
+    for (size_t k = 0; k < pl.img.nrec; k++) {
+        socks[k] = -1;
+        const struct ck_fd *f = pl.img.recs[k].data;
+        if (pl.img.recs[k].type != CK_REC_FD)
+            continue;
+        const struct ck_tcp *t = pl.img.recs[k + 1].data;
+        if (f->kind == CK_FD_TCP)
+            socks[k] = tcp_restore(t, (const char *)t + sizeof *t);
+        else if (f->kind == CK_FD_TCP_LISTEN)
+            socks[k] = tcp_restore_listen(t);
+        else
+            continue;
+        if (socks[k] < 0) {
+            ck_err("fd %d: %s", f->fd, ck_strerror());
+            goto out;
+        }
+    }
+    if (fds_restore(&in, &pl.img, socks, 1) < 0)
+        goto out;
+    if (inj_end(&in, 0) < 0)
+        goto out;
+    /* Registers last: they refer to everything restored above. */
+    if (ptrace(PTRACE_SETREGS, pid, 0, &pl.regs) < 0) {
+        ck_errno("set registers");
+        goto out;
+    }
+    for (size_t i = 0; i < pl.img.nrec; i++)
+        if (pl.img.recs[i].type == CK_REC_XSTATE) {
+            struct iovec iov = {(void *)pl.img.recs[i].data, pl.img.recs[i].len};
+            if (ptrace(PTRACE_SETREGSET, pid, pl.p->xstate_kind, &iov) < 0) {
+                struct iovec fx = {(void *)pl.img.recs[i].data, 512};
+                if (ptrace(PTRACE_SETREGSET, pid, NT_PRFPREG, &fx) < 0) {
+                    ck_errno("restore FPU state");
+                    goto out;
+                }
+            }
+        }
+    if (ptrace(PTRACE_SETSIGMASK, pid, sizeof pl.p->sigmask, &pl.p->sigmask) < 0) {
+        ck_errno("restore signal mask");
+        goto out;
+    }
+    if (ptrace(PTRACE_DETACH, pid, 0, 0) < 0) {
+        ck_errno("detach");
+        goto out;
+    }
+    *newpid = pid;
+    pid = -1;
+    rc = 0;
+out:
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, __WALL);
+    }
+    if (old_stopped)
+        ptrace(PTRACE_DETACH, pl.p->pid, 0, 0);
+    for (int i = 0; i < nfrozen; i++)
+        close(frozen[i]);
+    if (socks) {
+        for (size_t k = 0; k < pl.img.nrec; k++)
+            if (socks[k] >= 0)
+                close(socks[k]);
+        free(socks);
+    }
+    free_plan(&pl);
+    st->secs = ck_now() - t0;
+    return rc;
+}
