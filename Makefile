@@ -99,7 +99,7 @@ run:
 	host-tools/hindsight-run $(RUN_ARGS)
 
 bench-vmm: vmm guests
-	host-tools/bench-vmm.sh
+	host-tools/bench-vmm
 
 bench-%:
 	$(MAKE) -C guest/$* bench

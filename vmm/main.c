@@ -143,7 +143,8 @@ void vmm_main(uint32_t magic, uint64_t mbi)
     char err[160];
     console_init(CONSOLE_COM1 | CONSOLE_E9);
     platform_mask_pic();
-    kprintf("\nhindsight: VMM starting\n");
+    uint64_t start_tick = rdtsc();
+    kprintf("\nhindsight: VMM starting at tick %lu\n", start_tick);
     if (magic != MB2_BOOTLOADER_MAGIC) {
         kprintf("hindsight: FATAL: not started by a multiboot2 loader (magic 0x%x)\n", magic);
         fail_run("boot-error");

@@ -18,6 +18,7 @@ hr = importlib.util.module_from_spec(_spec)
 _loader.exec_module(hr)
 
 TESTS = []
+LAST = None
 
 
 def test(fn):
@@ -44,7 +45,8 @@ def boot(*sets, cpus=1, kernel=None, timeout=240, cpu_model="corei7_skylake_x", 
         a.cpus, a.megs, a.cpu_model, a.ips, a.timeout = cpus, megs, cpu_model, 50000000, timeout
         iso = hr.build_iso(a, work)
         r = hr.run_bochs(a, iso, work, echo=False)
-        r.work = work
+        global LAST
+        LAST = r
         return r
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -159,15 +161,19 @@ def main():
         print(f"0 passed, 0 failed, {len(TESTS)} skipped")
         return 1  # a missing engine must not look like success
     passed = failed = 0
+    global LAST
     for t in TESTS:
         if flt not in t.__name__:
             continue
+        LAST = None
         try:
             t()
             print(f"PASS: e2e/{t.__name__}", flush=True)
             passed += 1
         except Failure as e:
             print(f"FAIL: e2e/{t.__name__}: {e}", flush=True)
+            if LAST is not None:
+                print("  last console lines:\n    " + "\n    ".join(LAST.console.splitlines()[-15:]))
             failed += 1
         except Exception as e:  # a harness crash is a failure too
             print(f"FAIL: e2e/{t.__name__}: harness error {type(e).__name__}: {e}", flush=True)

@@ -89,7 +89,7 @@ int ck_dump_stopped(pid_t pid, const char *dir, const char *func, struct dump_st
     p->start_brk = ck_proc_stat(pid, 47);
     p->nthreads = 1;
     if (func)
-        snprintf(p->func, sizeof p->func, "%s", func);
+        ck_copy(p->func, sizeof p->func, func);
     char link[64];
     snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
     ssize_t n = readlink(link, p->exe, sizeof p->exe - 1);

@@ -2,6 +2,7 @@
 #include "inject.h"
 #include "util.h"
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -52,7 +53,7 @@ int mem_dump(pid_t pid, struct ck_writer *w, struct ck_proc *p, uint64_t *bytes)
             if (v[i].name[0] == '[' && strcmp(v[i].name, "[vsyscall]") && nspecial < 4) {
                 p->special[nspecial].start = v[i].start;
                 p->special[nspecial].end = v[i].end;
-                snprintf(p->special[nspecial].name, sizeof p->special[0].name, "%s", v[i].name);
+                ck_copy(p->special[nspecial].name, sizeof p->special[0].name, v[i].name);
                 nspecial++;
             }
             continue;
@@ -65,7 +66,7 @@ int mem_dump(pid_t pid, struct ck_writer *w, struct ck_proc *p, uint64_t *bytes)
         m->prot = v[i].prot;
         m->kind = kind;
         m->file_off = v[i].off;
-        snprintf(m->name, sizeof m->name, "%s", v[i].name);
+        ck_copy(m->name, sizeof m->name, v[i].name);
         if (!(v[i].prot & PROT_READ) || kind == CK_MEM_SHFILE)
             m->flags = CK_MEMF_NODATA;
         ckw_begin(w, CK_REC_MEM, CK_PAGE);

@@ -32,7 +32,7 @@ int maps_read(pid_t pid, struct vma **out)
                  (perms[2] == 'x' ? PROT_EXEC : 0);
         m.shared = perms[3] == 's';
         if (pos)
-            snprintf(m.name, sizeof m.name, "%s", line + pos);
+            ck_copy(m.name, sizeof m.name, line + pos);
         if (n == cap)
             v = ck_xrealloc(v, (cap *= 2) * sizeof *v);
         v[n++] = m;

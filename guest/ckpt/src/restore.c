@@ -192,11 +192,15 @@ static int make_plan(struct plan *pl, const struct restore_opts *o, struct resto
     /* Everything else that may point into the old image. */
     struct xlate_stats xs = {0};
     if (!pl->d.same) {
-        uint64_t *gpr[] = {&pl->regs.rax, &pl->regs.rbx, &pl->regs.rcx, &pl->regs.rdx, &pl->regs.rsi,
+        unsigned long long *gpr[] = {&pl->regs.rax, &pl->regs.rbx, &pl->regs.rcx, &pl->regs.rdx, &pl->regs.rsi,
                            &pl->regs.rdi, &pl->regs.r8, &pl->regs.r9, &pl->regs.r10, &pl->regs.r11,
                            &pl->regs.r12, &pl->regs.r13, &pl->regs.r14, &pl->regs.r15, &pl->regs.rbp};
         for (size_t i = 0; i < sizeof gpr / sizeof gpr[0]; i++)
-            xlate_word(&pl->d, (uint64_t *)gpr[i], pl->guard, pl->have_guard, &xs);
+            {
+            uint64_t w = *gpr[i];
+            xlate_word(&pl->d, &w, pl->guard, pl->have_guard, &xs);
+            *gpr[i] = w;
+        }
         for (size_t i = 0; i < pl->img.nrec; i++) {
             const struct ck_mem *m = mem_of(&pl->img.recs[i]);
             if (!m || (m->flags & CK_MEMF_NODATA) || m->kind == CK_MEM_SHFILE)
@@ -274,6 +278,7 @@ fail:
 
 static int sys(struct inj *in, long r, const char *what)
 {
+    (void)in;
     if (r >= 0)
         return 0;
     if (r > -4096)

@@ -144,3 +144,12 @@ uint64_t ck_proc_stat(pid_t pid, int want)
     free(s);
     return v;
 }
+
+void ck_copy(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}

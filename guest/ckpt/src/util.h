@@ -32,4 +32,6 @@ void *ck_xmalloc(size_t n);
 void *ck_xrealloc(void *p, size_t n);
 /* strdup counterpart of ck_xmalloc. */
 char *ck_xstrdup(const char *s);
+/* Copies SRC into DST of SIZE bytes, truncating and always terminating (names from /proc). */
+void ck_copy(char *dst, size_t size, const char *src);
 #endif

@@ -31,8 +31,8 @@ $(T)/fig1_relro: tests/fig1.c $(T)/relro/libfoo.so.1
 	$(CC) $(CFLAGS) -Itests $(NOW) $< $(T)/relro/libfoo.so.1 -Wl,-rpath,'$$ORIGIN/relro' -Wl,-rpath-link,$(T)/relro -ldl -o $@
 $(T)/libcxxb.so: tests/cxx_b.cpp tests/cxx_parts.h
 	@mkdir -p $(@D)
-	g++ -O2 -g -Wall -Wextra -Werror -fPIC -shared -Itests $< -o $@
+	g++ -O2 -g -Wall -Wextra -Werror -fPIC -shared -Wl,-soname,$(@F) -Itests $< -o $@
 $(T)/libcxxa.so: tests/cxx_a.cpp tests/cxx_parts.h $(T)/libcxxb.so
-	g++ -O2 -g -Wall -Wextra -Werror -fPIC -shared -Itests $< $(T)/libcxxb.so -o $@
+	g++ -O2 -g -Wall -Wextra -Werror -fPIC -shared -Wl,-soname,$(@F) -Itests $< $(T)/libcxxb.so -Wl,-rpath,'$$ORIGIN' -o $@
 $(T)/cxxmain: tests/cxx_main.cpp $(T)/libcxxa.so
 	g++ -O2 -g -Wall -Wextra -Werror -Itests $< $(T)/libcxxa.so $(T)/libcxxb.so -Wl,-rpath,'$$ORIGIN' -o $@

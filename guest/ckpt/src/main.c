@@ -1,0 +1,184 @@
+/* ckpt: command-line front end. */
+#include "bindiff.h"
+#include "dump.h"
+#include "elfbin.h"
+#include "image.h"
+#include "inject.h"
+#include "restore.h"
+#include "retrap.h"
+#include "util.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <unistd.h>
+
+static int usage(void)
+{
+    fputs("usage:\n"
+          "  ckpt watch PID --at-return F[,G...] --dir DIR [--max N]   checkpoint whenever F returns\n"
+          "  ckpt ctl DIR add|remove F[,G...] | quit                    change a running watch\n"
+          "  ckpt dump PID --dir DIR                                    checkpoint now\n"
+          "  ckpt restore DIR --binary NEW [--old-binary OLD] [--changed F,G] [--no-replace] [--check]\n"
+          "  ckpt info DIR                                              verify and describe an image\n"
+          "  ckpt diff OLD NEW                                          list changed functions\n"
+          "options: -v verbose\n",
+          stderr);
+    return 2;
+}
+
+static int fail(void)
+{
+    fprintf(stderr, "ckpt: %s\n", ck_strerror());
+    return 1;
+}
+
+static const char *opt(int argc, char **argv, const char *name)
+{
+    for (int i = 0; i < argc - 1; i++)
+        if (!strcmp(argv[i], name))
+            return argv[i + 1];
+    return NULL;
+}
+
+static int flag(int argc, char **argv, const char *name)
+{
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], name))
+            return 1;
+    return 0;
+}
+
+static pid_t parse_pid(const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == 0 || *end || v <= 0) {
+        ck_err("'%s' is not a process id", s);
+        return -1;
+    }
+    return (pid_t)v;
+}
+
+static int cmd_info(const char *dir)
+{
+    char path[4200];
+    ck_image_path(path, sizeof path, dir);
+    struct ck_image img;
+    if (ck_image_open(&img, path) < 0)
+        return fail();
+    const struct ck_proc *p = img.proc;
+    printf("image %s: format version %d, %zu records, %zu bytes, all checksums valid\n", path, CK_VERSION, img.nrec,
+           img.size);
+    printf("process %llu, binary %s, cwd %s, trigger %s\n", (unsigned long long)p->pid, p->exe, p->cwd,
+           p->func[0] ? p->func : "(dump)");
+    printf("rip %#llx rsp %#llx\n", p->regs.rip, p->regs.rsp);
+    uint64_t mem = 0;
+    for (size_t i = 0; i < img.nrec; i++) {
+        const struct ck_rec *r = &img.recs[i];
+        if (r->type == CK_REC_MEM) {
+            const struct ck_mem *m = r->data;
+            mem += m->end - m->start;
+            printf("mem   %#llx-%#llx prot %d kind %u %s\n", (unsigned long long)m->start, (unsigned long long)m->end,
+                   m->prot, m->kind, m->name);
+        } else if (r->type == CK_REC_FD) {
+            const struct ck_fd *f = r->data;
+            printf("fd    %d kind %u flags %#o pos %llu %s\n", f->fd, f->kind, f->flags, (unsigned long long)f->pos, f->path);
+        } else if (r->type == CK_REC_FRAMES) {
+            const struct ck_frame *f = r->data;
+            for (size_t k = 0; k < r->len / sizeof *f; k++)
+                printf("frame %zu ip %#llx\n", k, (unsigned long long)f[k].ip);
+        }
+    }
+    printf("memory %.1f MB\n", mem / 1e6);
+    ck_image_close(&img);
+    return 0;
+}
+
+static int cmd_diff(const char *a, const char *b)
+{
+    struct elfbin o, n;
+    struct bindiff d;
+    if (elf_load(&o, a) < 0 || elf_load(&n, b) < 0 || bd_init(&d, &o, &n, NULL) < 0)
+        return fail();
+    printf("# %s comparison; data layout %s%s%s\n", d.precise ? "relocation-aware" : "byte-exact",
+           d.rw_same ? "identical" : "differs: ", d.rw_same ? "" : d.rw_why, "");
+    bd_print_changed(&d, stdout);
+    bd_free(&d);
+    elf_free(&o);
+    elf_free(&n);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc < 2)
+        return usage();
+    ck_verbose = flag(argc, argv, "-v");
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "watch") || !strcmp(cmd, "dump")) {
+        if (argc < 3)
+            return usage();
+        pid_t pid = parse_pid(argv[2]);
+        const char *dir = opt(argc, argv, "--dir");
+        if (pid < 0)
+            return fail();
+        if (!dir)
+            return usage();
+        if (!strcmp(cmd, "dump")) {
+            struct dump_stats st;
+            if (pt_attach_stop(pid) < 0)
+                return fail();
+            int rc = ck_dump_stopped(pid, dir, NULL, &st);
+            ptrace(PTRACE_DETACH, pid, 0, 0);
+            if (rc < 0)
+                return fail();
+            printf("checkpointed %d: %.1f MB in %.1f ms\n", (int)pid, st.mem_bytes / 1e6, st.secs * 1e3);
+            return 0;
+        }
+        struct watch_opts wo = {.pid = pid, .dir = dir, .funcs = opt(argc, argv, "--at-return")};
+        const char *mx = opt(argc, argv, "--max");
+        wo.max = mx ? atoi(mx) : 0;
+        if (!wo.funcs)
+            return usage();
+        return watch_run(&wo) < 0 ? fail() : 0;
+    }
+    if (!strcmp(cmd, "ctl")) {
+        if (argc < 4)
+            return usage();
+        char buf[4096];
+        snprintf(buf, sizeof buf, "%s%s%s", argv[3], argc > 4 ? " " : "", argc > 4 ? argv[4] : "");
+        return watch_ctl(argv[2], buf) < 0 ? fail() : 0;
+    }
+    if (!strcmp(cmd, "restore")) {
+        if (argc < 3)
+            return usage();
+        struct restore_opts ro = {.dir = argv[2], .binary = opt(argc, argv, "--binary"),
+                                  .old_binary = opt(argc, argv, "--old-binary"),
+                                  .changed = opt(argc, argv, "--changed"),
+                                  .no_replace = flag(argc, argv, "--no-replace"),
+                                  .check_only = flag(argc, argv, "--check")};
+        if (!ro.binary)
+            return usage();
+        struct restore_stats st;
+        pid_t np = 0;
+        if (ck_restore(&ro, &np, &st) < 0)
+            return fail();
+        if (ro.check_only) {
+            printf("restore of %s into %s is possible\n", ro.dir, ro.binary);
+            return 0;
+        }
+        printf("restored pid %d from %s into %s: %.1f MB in %.1f ms; translated %llu return addresses, "
+               "%llu code, %llu data and %llu mangled pointers%s\n",
+               (int)np, ro.dir, ro.binary, st.mem_bytes / 1e6, st.secs * 1e3, (unsigned long long)st.frames_moved,
+               (unsigned long long)st.xl_code, (unsigned long long)st.xl_data, (unsigned long long)st.xl_mangled,
+               st.replaced ? "; replaced the running checkpointed process" : "");
+        return 0;
+    }
+    if (!strcmp(cmd, "info") && argc >= 3)
+        return cmd_info(argv[2]);
+    if (!strcmp(cmd, "diff") && argc >= 4)
+        return cmd_diff(argv[2], argv[3]);
+    return usage();
+}
