@@ -22,9 +22,16 @@ int pt_enter_slow_c(struct pt_binding *b, uint64_t slot)
 		if (!t)
 			return 0;
 	}
-	/* a frame at or below the new call's slot cannot be live on the same stack */
-	if (in_stack(t, slot))
-		pt_thread_drop_below(t, slot + 1);
+	/* a frame below the new call's slot cannot be live on the same stack; one
+	 * at the same slot is live only if this is a tail call out of its callee */
+	if (in_stack(t, slot)) {
+		pt_thread_drop_below(t, slot);
+		if (t->depth && t->frames[t->depth - 1].sp == slot &&
+		    *(uint64_t *)slot != (uint64_t)pt_after_addr) {
+			t->depth--;
+			t->unwound++;
+		}
+	}
 	uint32_t d = t->depth;
 	if (d >= PT_MAX_DEPTH) {
 		t->untracked++;

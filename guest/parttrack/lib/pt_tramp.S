@@ -77,10 +77,19 @@
 	cmpl	$PT_MAX_DEPTH, %eax
 	jae	\name\()_slow_pop
 	shlq	$F_SHIFT, %rax
-	/* a live outer frame sits higher on the stack; if not, frames were
+	/* a live outer frame sits higher on the stack; if lower, frames were
 	 * abandoned by longjmp or an exception and the slow path drops them */
 	cmpq	%rcx, THR_FRAMES - F_SIZE + F_SP(%r10,%rax)
-	jbe	\name\()_slow_pop
+	jb	\name\()_slow_pop
+	jne	\name\()_push
+	/* same slot as the top frame: a tail call out of that frame's callee
+	 * (the slot still holds our return label) nests; anything else means
+	 * the top frame was abandoned */
+	pushq	%rdx
+	leaq	\name\()_after(%rip), %rdx
+	cmpq	%rdx, (%rcx)
+	popq	%rdx
+	jne	\name\()_slow_pop
 \name\()_push:
 	leaq	THR_FRAMES(%r10,%rax), %rax
 	movq	%rcx, F_SP(%rax)

@@ -65,10 +65,13 @@ stop() {
 }
 
 # parts PID: the "parts:" list of the thread whose tid is PID.
-# Only the test's three parts are listed, in table order.
+# The states of the test's three parts in a fixed order (X, Y, Z).
 parts() {
-	"$PT" status "$1" | awk -v t="$1" '$1=="thread" && $2==t {sub(/.* parts: /,""); n=split($0,a," "); s="";
-		for (i=1;i<=n;i++) if (a[i] ~ /^(fig1[a-z_]*|libfoo.so.1|libbar.so.1)=/) s=s (s==""?"":" ") a[i]; print s}'
+	"$PT" status "$1" | awk -v t="$1" '$1=="thread" && $2==t {sub(/.* parts: /,""); n=split($0,a," ");
+		for (i=1;i<=n;i++) { split(a[i],kv,"="); st[kv[1]]=a[i] }
+		s=""; for (k in st) if (k ~ /^fig1/) s=st[k];
+		if ("libfoo.so.1" in st) s=s " " st["libfoo.so.1"];
+		if ("libbar.so.1" in st) s=s " " st["libbar.so.1"]; print s}'
 }
 
 # bcount PID SYMBOL FIELD: sum of calls= or returns= over bindings of SYMBOL.

@@ -224,28 +224,28 @@ t_cxx() {
 
 # ---- many threads, swaps under load ------------------------------------------
 t_stress() {
-	local n=stress_swaps_under_load why="" iters=${PT_STRESS_ITERS:-1500000}
-	spawn S "$PT" run -- "$T/stress" 4 "$iters"
+	local n=stress_swaps_under_load why="" want=${PT_STRESS_SWAPS:-8}
+	spawn S "$PT" run -- "$T/stress" 4
 	expect S '^ready' >/dev/null || { fail $n "did not start"; return; }
-	local p=$PID_S swaps=0 failed=0 v=2
+	local p=$PID_S swaps=0 failed=0 v=2 i
 	send S go
-	while ! grep -q '^result' "$TMP/S.out"; do
+	for i in $(seq "$want"); do
+		sleep 0.1
 		if "$PT" swap -t 5000 "$p" libfoo.so.1 "$T/v$v/libfoo.so.1" >>"$TMP/stress.swap" 2>&1; then
 			swaps=$((swaps + 1)); v=$((3 - v))
-		elif grep -q '^result' "$TMP/S.out"; then
-			break
 		else
 			failed=$((failed + 1))
 		fi
-		sleep 0.05
 	done
+	sleep 0.1
+	send S stop
 	local r; r=$(expect S '^result') || { fail $n "no result"; return; }
 	local v1 v2 bad total
 	v1=$(echo "$r" | sed 's/.*v1=\([0-9]*\).*/\1/') v2=$(echo "$r" | sed 's/.*v2=\([0-9]*\).*/\1/')
 	bad=$(echo "$r" | sed 's/.*bad=\([0-9]*\).*/\1/') total=$(echo "$r" | sed 's/.*total=\([0-9]*\).*/\1/')
 	[ "$bad" = 0 ] || why+=" $bad wrong results"
-	[ "$total" = $((4 * iters)) ] || why+=" total=$total"
-	[ "$swaps" -ge 3 ] || why+=" only $swaps swaps completed during the run ($failed refused)"
+	[ "$total" -gt 0 ] || why+=" no calls made"
+	[ "$swaps" = "$want" ] || why+=" only $swaps of $want swaps completed under load: $(tail -2 "$TMP/stress.swap")"
 	[ "$v1" -gt 0 ] && [ "$v2" -gt 0 ] || why+=" v1=$v1 v2=$v2: both versions should have answered"
 	local fw fr bl tv1 tv2
 	fw=$(bcount "$p" foo_work calls) fr=$(bcount "$p" foo_work returns) bl=$(bcount "$p" bar_leaf calls)

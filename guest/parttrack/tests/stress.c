@@ -1,4 +1,4 @@
-/* Multi-threaded load for swap-under-load: each thread calls foo_work and
+/* Multi-threaded load for swap-under-load: each thread calls foo_work until told to stop and
  * tallies which library version answered, so the driver can check the
  * tracker's per-object counts against the program's own. */
 #include <pthread.h>
@@ -8,14 +8,14 @@
 #include <string.h>
 #include "libfoo.h"
 
-static long iters;
+static atomic_int stop;
 static atomic_long by_version[3], bad;
 
 static void *worker(void *arg)
 {
 	long v[3] = { 0, 0, 0 };
 	(void)arg;
-	for (long i = 0; i < iters; i++) {
+	for (long i = 0; !atomic_load_explicit(&stop, memory_order_relaxed); i++) {
 		int r = foo_work((int)(i & 1023));
 		int ver = r / 1000000;
 		if (ver < 1 || ver > 2 || r % 1000000 != (int)(i & 1023) + 1)
@@ -31,7 +31,7 @@ static void *worker(void *arg)
 int main(int argc, char **argv)
 {
 	int nthreads = argc > 1 ? atoi(argv[1]) : 4;
-	iters = argc > 2 ? atol(argv[2]) : 100000;
+	(void)argv;
 	pthread_t th[64];
 	char line[64];
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -40,6 +40,9 @@ int main(int argc, char **argv)
 		return 1;
 	for (int i = 0; i < nthreads && i < 64; i++)
 		pthread_create(&th[i], NULL, worker, NULL);
+	if (!fgets(line, sizeof line, stdin)) /* stop */
+		return 1;
+	atomic_store(&stop, 1);
 	for (int i = 0; i < nthreads && i < 64; i++)
 		pthread_join(th[i], NULL);
 	printf("result v1=%ld v2=%ld bad=%ld total=%ld\n", (long)by_version[1], (long)by_version[2],
