@@ -86,27 +86,32 @@ int cmd_status(int argc, char **argv)
 	uint32_t nobj = atomic_load(&h->nobjs), nb = atomic_load(&h->nbinds);
 	static struct snap snaps[PT_MAX_THREADS];
 	uint64_t *calls = calloc(nb + 1, sizeof *calls), *rets = calloc(nb + 1, sizeof *rets);
+	/* returns = calls - calls that never returned - calls still open */
 	unsigned char agg[PT_MAX_OBJS] = { 0 }, st[PT_MAX_OBJS];
 	int nthr = 0;
 	for (uint32_t b = 0; b < nb; b++) {
 		calls[b] = atomic_load(&h->dead_calls[b]);
-		rets[b] = atomic_load(&h->dead_rets[b]);
+		rets[b] = calls[b] - atomic_load(&h->dead_lost[b]);
 	}
 	for (int k = 0; k < PT_MAX_THREADS; k++) {
 		struct pt_thread *t = pt_thread_at(h, k);
 		uint32_t tid = atomic_load(&t->tid);
 		if (!tid)
 			continue;
-		for (uint32_t b = 0; b < nb; b++) {
-			calls[b] += t->calls[b];
-			rets[b] += t->rets[b];
-		}
 		struct snap *s = &snaps[nthr];
 		s->tid = tid;
 		s->alive = tid_alive(pid, tid);
+		if (s->alive)
+			take(t, s);
+		for (uint32_t b = 0; b < nb; b++) {
+			calls[b] += t->calls[b];
+			rets[b] += t->calls[b] - t->lost[b];
+		}
 		if (!s->alive)
 			continue;
-		take(t, s);
+		for (uint32_t f = 0; f < s->depth; f++)
+			if (s->frames[f].bind < nb)
+				rets[s->frames[f].bind]--;
 		thread_states(h, s, st);
 		for (uint32_t o = 0; o < nobj; o++)
 			if (st[o] > agg[o])

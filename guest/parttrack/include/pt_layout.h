@@ -27,8 +27,8 @@
 #define THR_UNWOUND     40
 #define THR_FRAMES      64
 #define THR_CALLS       (THR_FRAMES + PT_MAX_DEPTH * F_SIZE)
-#define THR_RETS        (THR_CALLS + PT_MAX_BINDS * 8)
-#define THR_SIZE        (THR_RETS + PT_MAX_BINDS * 8)
+#define THR_LOST        (THR_CALLS + PT_MAX_BINDS * 8)
+#define THR_SIZE        (THR_LOST + PT_MAX_BINDS * 8)
 
 /* struct pt_binding (process-private): what a trampoline needs */
 #define B_TARGET        0

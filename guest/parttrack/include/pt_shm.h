@@ -52,7 +52,9 @@ struct pt_thread {
 	uint64_t pad[2];
 	struct pt_frame frames[PT_MAX_DEPTH];
 	uint64_t calls[PT_MAX_BINDS];
-	uint64_t rets[PT_MAX_BINDS];
+	/* calls that never returned (longjmp, exceptions): returns are
+	 * calls - lost - frames still open, so the return path counts nothing */
+	uint64_t lost[PT_MAX_BINDS];
 };
 
 struct pt_request {
@@ -82,7 +84,7 @@ struct pt_header {
 	struct pt_obj objs[PT_MAX_OBJS];
 	struct pt_bind_info binds[PT_MAX_BINDS];
 	_Atomic uint64_t dead_calls[PT_MAX_BINDS]; /* counts of exited threads */
-	_Atomic uint64_t dead_rets[PT_MAX_BINDS];
+	_Atomic uint64_t dead_lost[PT_MAX_BINDS];
 	uint64_t pad_to_page[1];
 };
 
@@ -97,7 +99,7 @@ _Static_assert(offsetof(struct pt_thread, tid) == THR_TID, "THR_TID");
 _Static_assert(offsetof(struct pt_thread, depth) == THR_DEPTH, "THR_DEPTH");
 _Static_assert(offsetof(struct pt_thread, frames) == THR_FRAMES, "THR_FRAMES");
 _Static_assert(offsetof(struct pt_thread, calls) == THR_CALLS, "THR_CALLS");
-_Static_assert(offsetof(struct pt_thread, rets) == THR_RETS, "THR_RETS");
+_Static_assert(offsetof(struct pt_thread, lost) == THR_LOST, "THR_LOST");
 _Static_assert(sizeof(struct pt_thread) == THR_SIZE, "THR_SIZE");
 _Static_assert(offsetof(struct pt_thread, unwound) == THR_UNWOUND, "THR_UNWOUND");
 

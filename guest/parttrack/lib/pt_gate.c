@@ -30,6 +30,7 @@ int pt_enter_slow_c(struct pt_binding *b, uint64_t slot)
 		    *(uint64_t *)slot != (uint64_t)pt_after_addr) {
 			t->depth--;
 			t->unwound++;
+			t->lost[t->frames[t->depth].bind]++;
 		}
 	}
 	uint32_t d = t->depth;

@@ -33,11 +33,13 @@ static int tid_alive(uint32_t tid)
 static void fold_and_clear(struct pt_thread *t)
 {
 	uint32_t n = atomic_load(&pt_hdr->nbinds);
+	for (uint32_t i = 0; i < t->depth && i < PT_MAX_DEPTH; i++)
+		t->lost[t->frames[i].bind]++; /* calls the thread never returned from */
 	for (uint32_t i = 0; i < n; i++) {
 		if (t->calls[i])
 			atomic_fetch_add(&pt_hdr->dead_calls[i], t->calls[i]);
-		if (t->rets[i])
-			atomic_fetch_add(&pt_hdr->dead_rets[i], t->rets[i]);
+		if (t->lost[i])
+			atomic_fetch_add(&pt_hdr->dead_lost[i], t->lost[i]);
 	}
 	memset((char *)t + sizeof t->tid, 0, THR_SIZE - sizeof t->tid);
 }
@@ -104,6 +106,7 @@ void pt_thread_drop_below(struct pt_thread *t, uint64_t sp)
 	while (d > 0 && t->frames[d - 1].sp < sp) {
 		d--;
 		t->unwound++;
+		t->lost[t->frames[d].bind]++;
 	}
 	t->depth = d;
 }

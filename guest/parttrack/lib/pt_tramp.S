@@ -129,8 +129,6 @@
 	cmpq	%rdi, F_SP(%rsi)
 	jb	\name\()_stale
 	jne	\name\()_lost
-	movl	F_BIND(%rsi), %edi
-	incq	THR_RETS(%r10,%rdi,8)
 	movq	F_RET(%rsi), %rdi
 	movl	%ecx, THR_DEPTH(%r10)
 	.if \sys
@@ -144,6 +142,8 @@
 \name\()_stale:
 	/* a deeper frame was abandoned (longjmp inside the callee) */
 	incq	THR_UNWOUND(%r10)
+	movl	F_BIND(%rsi), %esi
+	incq	THR_LOST(%r10,%rsi,8)
 	jmp	\name\()_pop
 \name\()_lost:
 	leaq	-8(%rsp), %rdi
