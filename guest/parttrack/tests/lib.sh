@@ -8,6 +8,9 @@ PIDS=()
 
 cleanup() {
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	sleep 0.1
+	# state files of killed programs (a clean exit removes its own)
+	for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || rm -f "/dev/shm/parttrack.$p"; done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
