@@ -16,17 +16,27 @@ VMM_ASM := vmm/isr.asm vmm/vmx_entry.asm
 VMM_OBJ := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/boot/multiboot2.o $(B)/vmm/ap_blob.o
 # Pure VMM logic that the host unit tests compile hosted.
 PURE_C := vmm/mb2.c vmm/palloc.c vmm/config.c vmm/ept.c vmm/vmx_caps.c vmm/pvh.c vmm/format.c \
-	vmm/dev/uart16550.c vmm/cpuid_filter.c vmm/exit_reason.c
+	vmm/dev/uart16550.c vmm/dev/pic8259.c vmm/dev/pit8254.c vmm/dev/cmos.c \
+	vmm/cpuid_filter.c vmm/exit_reason.c
 UNIT_C := $(wildcard tests/unit/*.c)
+
+# The default guest of `make run`: Debian's stock kernel and the project's busybox initramfs.
+KERNEL ?=
+INITRD ?= $(B)/initramfs.cpio.gz
+CMDLINE ?= console=ttyS0 nokaslr
+MEM ?= 256M
+LINUX_CPUS ?= 1
 
 AGENTS := rfork parttrack ckpt
 AGENTS_PRESENT := $(foreach a,$(AGENTS),$(if $(wildcard guest/$(a)/Makefile),$(a)))
 
-.PHONY: all help deps vmm guests image run check e2e test bench bench-vmm clean agents
+.PHONY: FORCE linux run-testguest all help deps vmm guests image run check e2e test bench bench-vmm clean agents
 all: vmm guests
 
 help:
-	@echo "make run        install what is missing, build, boot the demo in the best engine"
+	@echo "make run        install what is missing, build, boot Linux as the Primary; Ctrl-] quits"
+	@echo "                KERNEL=vmlinux|bzImage INITRD=file CMDLINE='...' MEM=256M RUN_ARGS='...'"
+	@echo "make run-testguest   both cores in VMX root running the tiny test guest"
 	@echo "make test       the whole suite: host unit tests, agent tests, emulator tests"
 	@echo "make check      host unit tests of the VMM logic (seconds)"
 	@echo "make e2e        emulator tests (Bochs)"
@@ -93,10 +103,35 @@ test:
 		$(foreach a,$(AGENTS_PRESENT),"$(a)=$(MAKE) -s -C guest/$(a) test") \
 		"e2e=$(MAKE) -s e2e"
 
+# The guest kernel, uncompressed and slimmed for the PVH loader: KERNEL (vmlinux or bzImage) if
+# given, else Debian's linux-image-amd64 fetched into ~/.cache/hindsight.
+$(B)/guest-kernel.elf: FORCE
+	@mkdir -p $(@D)
+	@src="$(KERNEL)"; [ -n "$$src" ] || src=$$(host-tools/get-kernel.sh); \
+	  [ -f "$$src" ] || { echo "make: KERNEL=$$src: no such file" >&2; exit 1; }; \
+	  if [ ! -f $@ ] || [ "$$src" -nt $@ ] || [ "$$(cat $@.src 2>/dev/null)" != "$$src" ]; then \
+	    host-tools/extract-vmlinux --slim "$$src" $@ && echo "$$src" > $@.src; fi
+
+$(B)/initramfs.cpio.gz: guest/initramfs/init guest/initramfs/profile host-tools/mkinitramfs.sh host-tools/newc.py agents
+	@rm -rf $(B)/initramfs-extra && mkdir -p $(B)/initramfs-extra
+	@for a in $(AGENTS_PRESENT); do $(MAKE) -s -C guest/$$a install DESTDIR=$(abspath $(B))/initramfs-extra >/dev/null || exit 1; done
+	host-tools/mkinitramfs.sh $@ $(B)/initramfs-extra
+
+linux: $(B)/guest-kernel.elf $(if $(filter $(B)/initramfs.cpio.gz,$(INITRD)),$(B)/initramfs.cpio.gz)
+
+# make run: Linux as the Primary, on the serial console (the Backup replays from step 3 on).
 run:
 	@host-tools/install-deps.sh
+	@$(MAKE) -s all linux
+	host-tools/hindsight-run --kernel $(B)/guest-kernel.elf --initrd $(INITRD) --cpus $(LINUX_CPUS) \
+	  --set cores=$(LINUX_CPUS) --set mem=$(MEM) --set initrd=initrd --set guest_console=raw \
+	  --set "cmdline=$(CMDLINE)" --set rtc_epoch=$$(date +%s) --timeout 86400 $(RUN_ARGS)
+
+# The step-1 demo: both cores in VMX root, each running the tiny test guest.
+run-testguest:
+	@host-tools/install-deps.sh
 	@$(MAKE) -s all
-	host-tools/hindsight-run $(RUN_ARGS)
+	host-tools/hindsight-run --set cmdline=hello $(RUN_ARGS)
 
 bench-vmm: vmm guests
 	host-tools/bench-vmm

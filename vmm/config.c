@@ -11,6 +11,7 @@ void config_defaults(struct config *c)
     c->cores = 2;
     memcpy(c->kernel, "kernel", 7);
     c->console = CONSOLE_COM1 | CONSOLE_E9;
+    c->rtc_epoch = 1767225600; /* 2026-01-01 00:00:00 UTC */
 }
 
 static bool eq(const char *s, size_t n, const char *lit) { return strlen(lit) == n && !strncmp(s, lit, n); }
@@ -59,6 +60,11 @@ int config_parse(struct config *c, const char *text, size_t len, char *err, size
             l++, n--;
         if (n == 0 || *l == '#')
             continue;
+        for (size_t k = 0; k < n; k++)
+            if (l[k] == 0) { /* would silently cut a value short: kernel=\0x reads as kernel= */
+                hs_snprintf(err, errlen, "config line %u: contains a NUL byte", lineno);
+                return -1;
+            }
         size_t eqpos = 0;
         while (eqpos < n && l[eqpos] != '=')
             eqpos++;
@@ -102,6 +108,11 @@ int config_parse(struct config *c, const char *text, size_t len, char *err, size
             c->backup_cmdline_set = ok;
         } else if (eq(l, kn, "console")) {
             ok = parse_console(v, vn, &c->console);
+        } else if (eq(l, kn, "guest_console")) {
+            ok = eq(v, vn, "raw") || eq(v, vn, "prefixed");
+            c->raw_console = eq(v, vn, "raw");
+        } else if (eq(l, kn, "rtc_epoch")) {
+            ok = parse_u64(v, vn, &c->rtc_epoch);
         } else if (eq(l, kn, "simulate")) {
             ok = eq(v, vn, "vmx-locked-off");
             c->sim_vmx_locked_off = ok;

@@ -29,10 +29,36 @@
 #define B7_KEEP ((1u << 0) | (1u << 3) | (1u << 7) | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 18) | (1u << 19) | \
                  (1u << 20) | (1u << 23) | (1u << 24) | (1u << 29))
 
+static uint64_t tsc_hz;
+
+void cpuid_filter_set_tsc_hz(uint64_t hz) { tsc_hz = hz; }
+
 void cpuid_filter(uint32_t leaf, uint32_t subleaf, uint32_t r[4])
 {
-    (void)subleaf;
     switch (leaf) {
+    case 0:
+        if (tsc_hz && r[0] < 0x16)
+            r[0] = 0x16; /* so that Linux looks at the TSC leaves below */
+        break;
+    case 0x15:
+        /* TSC = crystal * EBX / EAX. Stating the rate spares Linux a PIT calibration, which
+         * fails under an emulator where every RDTSC and port read is a VM exit. */
+        r[0] = r[1] = r[2] = r[3] = 0;
+        if (tsc_hz) {
+            uint32_t div = 1;
+            while (tsc_hz / div > 0xFFFFFFFFu)
+                div++;
+            r[0] = div;
+            r[1] = 1;
+            r[2] = (uint32_t)(tsc_hz / div);
+        }
+        break;
+    case 0x16:
+        r[0] = (uint32_t)(tsc_hz / 1000000);
+        r[1] = r[0];
+        r[2] = 100;
+        r[3] = 0;
+        break;
     case 1:
         r[1] &= 0x0000FFFF; /* initial APIC ID 0, one logical processor */
         r[2] &= ~(C1_MONITOR | C1_VMX | C1_SMX | C1_EST | C1_TM2 | C1_PDCM | C1_X2APIC | C1_TSC_DEADLINE | C1_XSAVE |
@@ -52,8 +78,6 @@ void cpuid_filter(uint32_t leaf, uint32_t subleaf, uint32_t r[4])
     case 0x10:
     case 0x12:
     case 0x14:
-    case 0x15: /* TSC/crystal ratio: Linux calibrates against the virtual PIT instead */
-    case 0x16:
     case 0x1F:
     case 0x80000007: /* no invariant-TSC promise: the TSC is virtual */
         r[0] = r[1] = r[2] = r[3] = 0;

@@ -5,6 +5,8 @@
 
 #define HINDSIGHT_CPUID_BASE 0x40000000u
 
+/* Sets the TSC rate that leaves 0x15/0x16 report (0: hide them). */
+void cpuid_filter_set_tsc_hz(uint64_t hz);
 /* Rewrites the host's answer r[0..3] (eax..edx) for leaf/subleaf in place. */
 void cpuid_filter(uint32_t leaf, uint32_t subleaf, uint32_t r[4]);
 

@@ -5,6 +5,7 @@
 #include "cpu.h"
 #include "cpuid_filter.h"
 #include "exit_reason.h"
+#include "intr.h"
 #include "io.h"
 #include "lib.h"
 #include "msr.h"
@@ -77,10 +78,13 @@ static void h_hlt(struct vcpu *v, uint64_t q)
     (void)q;
     vcpu_skip_instruction(v);
     if (!(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF))
-        vcpu_stop(v, "poweroff");
-    /* No virtual interrupt source exists yet, so an idle halt can never end. */
-    vcpu_stop(v, "idle-halt");
+        vcpu_stop(v, "poweroff"); /* nothing can wake it: Linux's "System halted" */
+    intr_idle(v);
 }
+
+/* Exits whose only purpose is to get the VMM to look at its devices and interrupt
+ * state, which intr_before_entry() does on every exit. */
+static void h_nothing(struct vcpu *v, uint64_t q) { (void)v, (void)q; }
 
 static void h_triple_fault(struct vcpu *v, uint64_t q)
 {
@@ -286,6 +290,9 @@ static void h_invalid_state(struct vcpu *v, uint64_t q)
 }
 
 static const exit_handler handlers[EXIT_REASON_MAX + 1] = {
+    [EXIT_EXTERNAL_INTERRUPT] = h_nothing,
+    [EXIT_INTERRUPT_WINDOW] = h_nothing,
+    [EXIT_PREEMPTION_TIMER] = h_nothing,
     [EXIT_TRIPLE_FAULT] = h_triple_fault,
     [EXIT_CPUID] = h_cpuid,
     [EXIT_HLT] = h_hlt,
@@ -332,7 +339,9 @@ void vmexit_dispatch(struct vcpu *v)
         v->exits[reason]++;
     if (reason <= EXIT_REASON_MAX && handlers[reason] &&
         (!(raw & EXIT_REASON_ENTRY_FAILURE) || reason == EXIT_INVALID_GUEST_STATE)) {
+        intr_requeue_interrupted(v);
         handlers[reason](v, q);
+        intr_before_entry(v);
         return;
     }
     kprintf("hindsight: %s: unhandled VM exit %u (%s)%s, qualification 0x%lx, interruption info 0x%lx\n", v->name,

@@ -59,8 +59,12 @@ static void put_num(struct out *o, uint64_t v, unsigned base, bool neg, int widt
         tmp[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
         v /= base;
     } while (v);
-    if (neg)
+    if (neg && pad == '0') {
+        put(o, '-'); /* the sign goes before zero padding: -0042, not 00-42 */
+        width--;
+    } else if (neg) {
         tmp[n++] = '-';
+    }
     for (int i = n; i < width; i++)
         put(o, pad);
     while (n)
@@ -95,7 +99,8 @@ int hs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
         switch (*fmt) {
         case 'd': {
             int64_t v = lng ? va_arg(ap, int64_t) : va_arg(ap, int);
-            put_num(&o, v < 0 ? (uint64_t)-v : (uint64_t)v, 10, v < 0, width, pad);
+            /* Negate in unsigned arithmetic: -v overflows for INT64_MIN. */
+            put_num(&o, v < 0 ? -(uint64_t)v : (uint64_t)v, 10, v < 0, width, pad);
             break;
         }
         case 'u':

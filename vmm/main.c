@@ -3,6 +3,7 @@
 #include "config.h"
 #include "console.h"
 #include "cpu.h"
+#include "cpuid_filter.h"
 #include "guest.h"
 #include "lib.h"
 #include "mb2.h"
@@ -14,6 +15,7 @@
 #include "smp.h"
 #include "vcpu.h"
 #include "vmx.h"
+#include "vtime.h"
 #include "x86.h"
 
 #define MAX_PHYS (64ul << 30)
@@ -115,7 +117,11 @@ static void print_vcpu_summary(char *buf, size_t cap, size_t *len, struct vcpu *
             *len += (size_t)hs_snprintf(buf + *len, cap - *len, " %s.exit.%s=%lu", k, exit_reason_name(r),
                                         v->exits[r]);
     if (*len < cap)
-        *len += (size_t)hs_snprintf(buf + *len, cap - *len, " %s.io_other=%lu", k, v->io_other);
+        *len += (size_t)hs_snprintf(buf + *len, cap - *len,
+                                    " %s.io_other=%lu %s.port80=%lu %s.timer_irqs=%lu %s.injected=%lu"
+                                    " %s.console_bytes=%lu",
+                                    k, v->io_other, k, v->port80, k, v->timer_irqs, k, v->injected, k,
+                                    v->console_bytes);
 }
 
 void run_core_finished(struct cpu *c)
@@ -163,6 +169,8 @@ void vmm_main(uint32_t magic, uint64_t mbi)
 
     if (vmx_enable(&pa, &cfg, 0))
         fail_run("no-vmx");
+    vtime_init();
+    cpuid_filter_set_tsc_hz(vtime_tsc_hz());
     unsigned n = cfg.cores;
     uint64_t ram = palloc_alloc(&pa, cfg.guest_mem * n / PAGE_SIZE, 2ull << 20);
     if (!ram) {
@@ -181,6 +189,11 @@ void vmm_main(uint32_t magic, uint64_t mbi)
         cpus[i].vcpu = v;
         cpus[i].exit_stack_top = alloc_stack() - 16;
         uart_init(&v->com1, vcpu_console_byte, v);
+        pic_init(&v->pic);
+        pit_init(&v->pit);
+        cmos_init(&v->cmos);
+        v->raw_console = cfg.raw_console;
+        v->rtc_epoch = cfg.rtc_epoch;
         /* The design's OFFSET scheme: the Backup's RAM sits right after the Primary's. */
         if (guest_map_ram(v, &pa, ram + i * cfg.guest_mem, cfg.guest_mem) || guest_load(v, &cfg, &mb, &kernel))
             fail_run("load-error");

@@ -72,10 +72,12 @@ int mb2_parse(const void *mbi, struct mb2_info *out, char *err, size_t errlen)
             break;
         }
         case TAG_MMAP: {
-            uint32_t esize = *(const uint32_t *)(t + 8);
-            if (esize < 24 || size < 16)
+            /* entry_size lies at t+8: only read it once the tag is known to hold it. */
+            uint32_t esize = size < 16 ? 0 : *(const uint32_t *)(t + 8);
+            if (esize < 24)
                 return fail(err, errlen, "multiboot2 memory map entry size %u too small", esize);
-            for (uint32_t e = 16; e + esize <= size; e += esize) {
+            /* e <= size holds throughout, so size - e cannot wrap the way e + esize could. */
+            for (uint32_t e = 16; esize <= size - e; e += esize) {
                 if (out->n_mmap == MB2_MAX_MMAP)
                     return fail(err, errlen, "memory map has more than %u entries", MB2_MAX_MMAP);
                 struct mb2_mmap_entry *m = &out->mmap[out->n_mmap++];

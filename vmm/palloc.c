@@ -30,7 +30,8 @@ void palloc_add_free(struct palloc *p, uint64_t base, uint64_t len)
 {
     if (base + len < base)
         len = UINT64_MAX - base;
-    uint64_t first = (base + PAGE_SIZE - 1) / PAGE_SIZE, end = (base + len) / PAGE_SIZE;
+    /* Round base up without computing base + PAGE_SIZE - 1, which wraps near 2^64. */
+    uint64_t first = base / PAGE_SIZE + (base % PAGE_SIZE != 0), end = (base + len) / PAGE_SIZE;
     if (end > p->npages)
         end = p->npages;
     for (uint64_t i = first; i < end; i++)
@@ -42,7 +43,9 @@ void palloc_reserve(struct palloc *p, uint64_t base, uint64_t len)
 {
     if (len == 0)
         return;
-    uint64_t first = base / PAGE_SIZE, end = (base + len + PAGE_SIZE - 1) / PAGE_SIZE;
+    uint64_t first = base / PAGE_SIZE, end = (base + len - 1) / PAGE_SIZE + 1;
+    if (base + len - 1 < base) /* runs to the top of the address space */
+        end = p->npages;
     if (end > p->npages)
         end = p->npages;
     for (uint64_t i = first; i < end; i++)
@@ -52,7 +55,7 @@ void palloc_reserve(struct palloc *p, uint64_t base, uint64_t len)
 uint64_t palloc_alloc(struct palloc *p, uint64_t n, uint64_t align)
 {
     uint64_t step = align > PAGE_SIZE ? align / PAGE_SIZE : 1, found = 0;
-    if (n == 0)
+    if (n == 0 || n > p->npages) /* also keeps start + n below from wrapping */
         return 0;
     spin_lock(&p->lock);
     for (uint64_t start = step; start + n <= p->npages; start += step) {

@@ -60,15 +60,45 @@ static void flush_line(struct vcpu *v)
     v->linelen = 0;
 }
 
+static const char panic_marker[] = "Kernel panic - not syncing";
+
+/* Whole lines are scanned for the kernel's panic message: the first sign of a Primary panic. */
+static void scan_line(struct vcpu *v)
+{
+    size_t n = sizeof(panic_marker) - 1;
+    for (unsigned i = 0; i + n <= v->linelen; i++)
+        if (!memcmp(v->line + i, panic_marker, n)) {
+            v->panicked = true;
+            break;
+        }
+}
+
 void vcpu_console_byte(void *vp, uint8_t b)
 {
     struct vcpu *v = vp;
+    v->console_bytes++;
+    if (v->raw_console) {
+        if (v->id == 0)
+            console_write((const char *)&b, 1);
+        if (b == '\n' || v->linelen == sizeof(v->line)) {
+            scan_line(v);
+            v->linelen = 0;
+        } else if (b != '\r') {
+            v->line[v->linelen++] = (char)b;
+        }
+        if (v->panicked && b == '\n')
+            vcpu_stop(v, "panic");
+        return;
+    }
     if (b == '\r')
         return;
     if (b == '\n') {
         if (!v->linelen)
             v->line[v->linelen++] = ' ';
+        scan_line(v);
         flush_line(v);
+        if (v->panicked)
+            vcpu_stop(v, "panic");
         return;
     }
     v->line[v->linelen++] = (char)b;
@@ -78,7 +108,10 @@ void vcpu_console_byte(void *vp, uint8_t b)
 
 void vcpu_stop(struct vcpu *v, const char *outcome)
 {
-    flush_line(v);
+    if (!v->raw_console)
+        flush_line(v);
+    else if (v->id == 0)
+        console_write("\n", 1);
     v->stop_tsc = rdtsc();
     v->outcome = outcome;
     kprintf("hindsight: %s stopped: %s after %lu exits\n", v->name, outcome, v->exits_total);

@@ -3,6 +3,9 @@
 #define HS_VCPU_H
 #include <stdbool.h>
 #include <stdint.h>
+#include "dev/cmos.h"
+#include "dev/pic8259.h"
+#include "dev/pit8254.h"
 #include "dev/uart16550.h"
 #include "ept.h"
 #include "exit_reason.h"
@@ -23,8 +26,17 @@ struct vcpu {
     uint64_t vmcs_pa;
     struct ept ept;
     uint64_t ram_hpa, ram_size;
-    uint32_t entry_ctls;
+    uint32_t entry_ctls, proc_ctls;
+    bool has_preemption_timer;
+    unsigned preemption_shift;
+    bool raw_console;                /* Primary's output unbuffered and unprefixed; Backup's dropped */
+    uint64_t rtc_epoch;              /* Unix time of guest time 0 */
     struct uart16550 com1;
+    struct pic_pair pic;
+    struct pit8254 pit;
+    struct cmos cmos;
+    uint32_t pci_addr;
+    uint64_t poll_count, timer_irqs, injected, port80, console_bytes;
     char line[200];
     unsigned linelen;
     uint64_t exits[EXIT_REASON_MAX + 1];
@@ -33,6 +45,7 @@ struct vcpu {
     uint64_t launch_tsc, stop_tsc;
     uint32_t tsc_aux;
     const char *outcome;             /* why the guest stopped */
+    bool panicked;                   /* the kernel printed its panic line */
     volatile int done;
 };
 

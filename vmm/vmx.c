@@ -20,6 +20,7 @@ struct vmx_caps {
     uint32_t pin, proc, proc2, exit, entry;
     uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
     uint64_t ept_vpid;
+    unsigned preemption_shift;
 };
 static struct vmx_caps caps; /* identical on both cores; computed by core 0 */
 
@@ -56,15 +57,20 @@ static int compute_caps(unsigned core)
     uint64_t proc = rdmsr(caps.true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS);
     uint64_t exitc = rdmsr(caps.true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS);
     uint64_t entry = rdmsr(caps.true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS);
-    if (need("pin", pin, PIN_EXTINT_EXITING | PIN_NMI_EXITING, 0, &caps.pin, core) ||
+    if (need("pin", pin, PIN_EXTINT_EXITING | PIN_NMI_EXITING, PIN_PREEMPTION_TIMER, &caps.pin, core) ||
         need("proc", proc,
              PROC_HLT_EXITING | PROC_RDTSC_EXITING | PROC_UNCOND_IO_EXITING | PROC_ACTIVATE_SECONDARY |
-                 PROC_RDPMC_EXITING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING,
+                 PROC_RDPMC_EXITING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING | PROC_INTR_WINDOW_EXITING,
              0, &caps.proc, core) ||
         need("exit", exitc, EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER, EXIT_SAVE_PAT | EXIT_LOAD_PAT,
              &caps.exit, core) ||
         need("entry", entry, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, &caps.entry, core))
         return -1;
+    /* The interrupt window is opened only while an interrupt waits (unless the CPU forces it on). */
+    if (!((uint32_t)proc & PROC_INTR_WINDOW_EXITING))
+        caps.proc &= ~PROC_INTR_WINDOW_EXITING;
+    if (caps.pin & PIN_PREEMPTION_TIMER)
+        caps.preemption_shift = rdmsr(MSR_IA32_VMX_MISC) & 31;
     uint64_t proc2 = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2);
     if (need("proc2", proc2, PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST,
              PROC2_RDRAND_EXITING | PROC2_RDSEED_EXITING | PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID, &caps.proc2,
@@ -171,6 +177,10 @@ static void setup_controls(struct vcpu *v)
 {
     vmwrite(VMCS_PIN_CONTROLS, caps.pin);
     vmwrite(VMCS_PROC_CONTROLS, caps.proc);
+    v->proc_ctls = caps.proc;
+    v->has_preemption_timer = caps.pin & PIN_PREEMPTION_TIMER;
+    v->preemption_shift = caps.preemption_shift;
+    vmwrite(VMCS_PREEMPTION_TIMER, 0xFFFFFFFF);
     vmwrite(VMCS_PROC_CONTROLS2, caps.proc2);
     vmwrite(VMCS_EXIT_CONTROLS, caps.exit);
     v->entry_ctls = caps.entry & ~ENTRY_IA32E_MODE_GUEST;

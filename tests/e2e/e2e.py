@@ -153,6 +153,93 @@ def corrupt_kernel_image():
     summary(r, outcome="load-error")
 
 
+LINUX_KERNEL = os.path.join(ROOT, "build/guest-kernel.elf")
+LINUX_INITRD = os.path.join(ROOT, "build/initramfs.cpio.gz")
+
+
+def linux_session(*sets, cpus=1, megs=512):
+    """Boots Linux as the Primary with COM1 connected to the harness; returns (session, work dir)."""
+    import re as _re  # noqa: F401
+    work = tempfile.mkdtemp(prefix="hs-linux-")
+
+    class A:
+        pass
+    a = A()
+    a.kernel, a.initrd, a.config = LINUX_KERNEL, LINUX_INITRD, None
+    a.vmm = os.path.join(ROOT, "build/hindsight.elf")
+    a.set = ["console=e9", "cores=1", "mem=256M", "initrd=initrd", "guest_console=raw",
+             "cmdline=console=ttyS0 nokaslr quiet", f"rtc_epoch={int(__import__('time').time())}"] + list(sets)
+    a.cpus, a.megs, a.cpu_model, a.ips, a.timeout = cpus, megs, "corei7_skylake_x", 50000000, 600
+    iso = hr.build_iso(a, work)
+    return hr.BochsSession(a, iso, work, serial=True), work
+
+
+def linux_tests():
+    """One Linux boot, several checks: yields (name, error-or-None) as it goes."""
+    import re
+    import time as _t
+    if not (os.path.exists(LINUX_KERNEL) and os.path.exists(LINUX_INITRD)):
+        yield "linux_boot_to_shell", "no guest kernel/initramfs: run 'make linux' first"
+        return
+    s, work = linux_session()
+    global LAST
+    try:
+        t0 = _t.time()
+        end = s.wait_for("hindsight$ ", 400)
+        LAST = s.result("running")
+        if end < 0:
+            yield "linux_boot_to_shell", "no shell prompt within 400 s"
+            return
+        yield "linux_boot_to_shell", None
+        print(f"  (Linux reached the shell in {_t.time() - t0:.0f} s wall)", flush=True)
+
+        def cmd(line, pattern, timeout=60):
+            nonlocal end
+            s.send(line + "\r")
+            deadline = _t.time() + timeout
+            while _t.time() < deadline:
+                s.pump()
+                out = s.console[end:]
+                m = re.search(pattern, out)
+                if m and "hindsight$ " in out[m.end():]:
+                    end += out.index("hindsight$ ", m.end()) + len("hindsight$ ")
+                    return m
+                _t.sleep(0.1)
+            LAST.console = s.console
+            return None
+
+        m = cmd("echo U=$(uname -a)", r"U=(Linux hindsight-guest \S+ .* x86_64 GNU/Linux)")
+        yield "linux_uname", None if m and "6.1" in m.group(1) else "uname -a gave no Linux 6.1 x86_64 line"
+        m = cmd("echo H=$(grep -c '^flags.* hypervisor' /proc/cpuinfo)", r"H=(\d+)")
+        yield "linux_cpuinfo_hypervisor", None if m and m.group(1) == "1" else "no hypervisor flag in /proc/cpuinfo"
+        m = cmd("cat /proc/interrupts", r"\s0:\s+(\d+)\s+XT-PIC\s+timer[\s\S]*\s4:\s+(\d+)\s+XT-PIC\s+ttyS0")
+        yield "linux_interrupts_pic_timer_and_uart", (
+            None if m and int(m.group(1)) > 100 and int(m.group(2)) > 0
+            else "/proc/interrupts lacks a ticking XT-PIC timer (IRQ 0) and ttyS0 (IRQ 4)")
+        m = cmd("echo T=$(date +%s) && sleep 2 && echo T2=$(date +%s) Y=$(date +%Y)", r"T=(\d+)\s+T2=(\d+) Y=(\d+)",
+                timeout=120)
+        if not m:
+            yield "linux_sleep_and_date", "sleep/date command gave no answer"
+        else:
+            d = int(m.group(2)) - int(m.group(1))
+            year = _t.gmtime().tm_year
+            yield "linux_sleep_and_date", (None if 2 <= d <= 3 and abs(int(m.group(3)) - year) <= 1
+                                           else f"sleep 2 took {d} guest seconds, year {m.group(3)}")
+        s.send("poweroff -f\r")
+        ok = s.wait_exit(120)
+        r = s.result("exit" if ok else "timeout")
+        LAST = r
+        if not ok or not r.summary:
+            yield "linux_poweroff_summary", "poweroff -f did not end the run with a summary"
+        else:
+            yield "linux_poweroff_summary", (None if r.summary.get("outcome") == "poweroff"
+                                             and int(r.summary.get("primary.exit.io", 0)) > 1000
+                                             else f"summary outcome={r.summary.get('outcome')}")
+    finally:
+        s.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     flt = sys.argv[1] if len(sys.argv) > 1 else ""
     if not shutil.which("bochs"):
@@ -163,7 +250,7 @@ def main():
     passed = failed = 0
     global LAST
     for t in TESTS:
-        if flt not in t.__name__:
+        if flt not in t.__name__ or flt == "linux":
             continue
         LAST = None
         try:
@@ -178,6 +265,16 @@ def main():
         except Exception as e:  # a harness crash is a failure too
             print(f"FAIL: e2e/{t.__name__}: harness error {type(e).__name__}: {e}", flush=True)
             failed += 1
+    if "linux" in flt or not flt:
+        for name, err in linux_tests():
+            if err is None:
+                print(f"PASS: e2e/{name}", flush=True)
+                passed += 1
+            else:
+                print(f"FAIL: e2e/{name}: {err}", flush=True)
+                if LAST is not None:
+                    print("  last console lines:\n    " + "\n    ".join(LAST.console.splitlines()[-15:]))
+                failed += 1
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
