@@ -12,6 +12,7 @@
 struct rf_ctx {
     char *err;                 /* caller's message buffer */
     size_t errlen;
+    int errnum;                /* errno of the first failure, which later clean-up must not clobber */
     int sigchld_taken;         /* SIGCHLDs we consumed: re-raised at the end so the caller loses none */
     int deferred[16];          /* signals held back from the half-made duplicate, re-sent at release */
     int ndeferred;

@@ -350,11 +350,12 @@ pid_t rfork_pid(pid_t pid, const struct rfork_opts *opts, struct rfork_result *r
     sigaddset(&chld, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &chld, &old);
     pid_t child = duplicate(&c, pid, opts, paths, res);
-    int e = errno;
+    int e = c.errnum;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (c.sigchld_taken)
         raise(SIGCHLD); /* it may have announced one of the caller's own children too */
     res->pid = child;
-    errno = e;
+    if (child < 0)
+        errno = e ? e : EIO;
     return child;
 }

@@ -14,6 +14,7 @@ int rf_fail(struct rf_ctx *c, int errnum, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(c->err, c->errlen, fmt, ap);
     va_end(ap);
+    c->errnum = errnum;
     errno = errnum;
     return -1;
 }

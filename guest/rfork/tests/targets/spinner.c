@@ -1,4 +1,4 @@
-/* Test target. "spin": computes forever without a single system call (the timeout case).
+/* Test target, says "ready" once started. "spin": computes forever without a single system call (the timeout case).
  * "loop": issues getpid in a tight loop; a copy notices its new PID, says so on stdout and
  * exits, while the original checks that getpid/getppid never change under it. */
 #include <stdio.h>
@@ -8,12 +8,16 @@
 
 int main(int argc, char **argv)
 {
+    long me = syscall(SYS_getpid), parent = syscall(SYS_getppid);
+    /* Tests wait for this line: before it, the process may still be in exec or libc start-up
+     * (and a copy made at the getpid above would take its own PID for the original's). */
+    if (write(1, "ready\n", 6) != 6)
+        return 4;
     if (argc > 1 && !strcmp(argv[1], "spin")) {
         volatile unsigned long n = 0;
         for (;;)
             n++;
     }
-    long me = syscall(SYS_getpid), parent = syscall(SYS_getppid);
     for (;;) {
         long p = syscall(SYS_getpid);
         if (p != me) {

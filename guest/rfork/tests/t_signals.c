@@ -1,0 +1,120 @@
+/* Signals sent to the target while it is being duplicated must all arrive, exactly once. */
+#include "test.h"
+#include "rfork.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int t_signal_storm(char *why)
+{
+    int out = open_out("ss.target");
+    pid_t t = spawn((const char *const[]){ "./t-sigcount", NULL }, -1, out, -1);
+    CHECK(wait_lines(path_of("ss.target"), 1, 20000) == 0, "target not ready");
+    enum { N = 3000 };
+    int done[2];
+    CHECK(pipe(done) == 0, "pipe");
+    pid_t sender = fork();
+    if (sender == 0) {
+        close(done[0]);
+        union sigval v = { 0 };
+        for (int i = 0; i < N; i++) {
+            while (sigqueue(t, SIGRTMIN, v) < 0) {
+                if (errno != EAGAIN)
+                    _exit(1);
+                sched_yield();
+            }
+            if (i % 64 == 0)
+                sched_yield(); /* spread the signals over the duplications */
+        }
+        _exit(0);
+    }
+    int dups = 0, st;
+    /* Duplicate over and over while the signals fly, and a few more times after. */
+    for (;;) {
+        struct rfork_opts o;
+        rfork_opts_init(&o);
+        o.flags = RFORK_START_STOPPED;
+        struct rfork_result r;
+        pid_t d = rfork_pid(t, &o, &r);
+        CHECK(d > 0, "rfork #%d during the signal storm failed: %s", dups, r.error);
+        dups++;
+        kill_reap(d);
+        pid_t s = waitpid(sender, &st, WNOHANG);
+        if (s == sender) {
+            CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "sender failed");
+            break;
+        }
+    }
+    CHECK(dups >= 2, "only %d duplications", dups);
+    kill(t, SIGTERM);
+    CHECK(reap(t, &st, 20000) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "target ended 0x%x", st);
+    char *s = slurp(path_of("ss.target")), want[64];
+    snprintf(want, sizeof want, "ready\ncount %d\n", N);
+    CHECK(!strcmp(s, want), "target reported '%s' after %d duplications, expected '%s'", s, dups, want);
+    free(s);
+    return T_PASS;
+}
+
+/* A signal that arrives while the target waits for its next syscall is delivered in place. */
+static int t_signal_while_waiting(char *why)
+{
+    int out = open_out("sw.target");
+    pid_t t = spawn((const char *const[]){ "./t-sigcount", NULL }, -1, out, -1);
+    CHECK(wait_lines(path_of("sw.target"), 1, 20000) == 0, "target not ready");
+    /* SIGRTMIN+1 is not handled by the target: default action, terminate. It must still die,
+     * whichever step of a duplication it lands in. */
+    int p[2];
+    CHECK(pipe(p) == 0, "pipe");
+    pid_t h = fork();
+    if (h == 0) {
+        close(p[0]);
+        long end = now_ms() + 30000;
+        for (int i = 0; now_ms() < end; i++) {
+            struct rfork_opts o;
+            rfork_opts_init(&o);
+            o.flags = RFORK_START_STOPPED;
+            struct rfork_result r;
+            pid_t d = rfork_pid(t, &o, &r);
+            if (d > 0)
+                kill(d, SIGKILL); /* not our child: the target's parent reaps it */
+            else if (errno == ESRCH)
+                _exit(0);
+            else
+                _exit(2);
+            if (i == 20 && write(p[1], "go", 2) != 2)
+                _exit(4);
+        }
+        _exit(3);
+    }
+    close(p[1]);
+    char go[2];
+    CHECK(read(p[0], go, 2) == 2, "helper failed before 20 duplications");
+    kill(t, SIGRTMIN + 1);
+    int st, tst = -1, hst = -1;
+    long end = now_ms() + 40000;
+    while ((tst == -1 || hst == -1) && now_ms() < end) {
+        pid_t w = waitpid(-1, &st, WNOHANG); /* the killed duplicates are our children too */
+        if (w == t)
+            tst = st;
+        else if (w == h)
+            hst = st;
+        else if (w == 0)
+            sleep_ms(2);
+    }
+    CHECK(tst != -1 && WIFSIGNALED(tst) && WTERMSIG(tst) == SIGRTMIN + 1,
+          "target status 0x%x, expected death by SIGRTMIN+1", tst);
+    CHECK(hst != -1 && WIFEXITED(hst), "helper hung");
+    CHECK(WEXITSTATUS(hst) == 0, "helper status %d (2: unexpected error, 3: target never died)", WEXITSTATUS(hst));
+    return T_PASS;
+}
+
+const struct test signal_tests[] = {
+    { "signals-during-duplication-3000-queued", t_signal_storm },
+    { "fatal-signal-during-duplication", t_signal_while_waiting },
+    { NULL, NULL },
+};
