@@ -112,8 +112,14 @@ $(B)/guest-kernel.elf: FORCE
 	  if [ ! -f $@ ] || [ "$$src" -nt $@ ] || [ "$$(cat $@.src 2>/dev/null)" != "$$src" ]; then \
 	    host-tools/extract-vmlinux --slim "$$src" $@ && echo "$$src" > $@.src; fi
 
-$(B)/initramfs.cpio.gz: guest/initramfs/init guest/initramfs/profile host-tools/mkinitramfs.sh host-tools/newc.py agents
-	@rm -rf $(B)/initramfs-extra && mkdir -p $(B)/initramfs-extra
+$(B)/guest/tsc: guest/initramfs/tsc.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -static -nostdlib -fno-pie -no-pie -fno-stack-protector -o $@ $<
+
+$(B)/initramfs.cpio.gz: guest/initramfs/init guest/initramfs/profile host-tools/mkinitramfs.sh host-tools/newc.py \
+		$(B)/guest/tsc agents
+	@rm -rf $(B)/initramfs-extra && mkdir -p $(B)/initramfs-extra/bin
+	@cp $(B)/guest/tsc $(B)/initramfs-extra/bin/tsc
 	@for a in $(AGENTS_PRESENT); do $(MAKE) -s -C guest/$$a install DESTDIR=$(abspath $(B))/initramfs-extra >/dev/null || exit 1; done
 	host-tools/mkinitramfs.sh $@ $(B)/initramfs-extra
 
@@ -133,8 +139,9 @@ run-testguest:
 	@$(MAKE) -s all
 	host-tools/hindsight-run --set cmdline=hello $(RUN_ARGS)
 
-bench-vmm: vmm guests
+bench-vmm: vmm guests linux
 	host-tools/bench-vmm
+	host-tools/bench-linux
 
 bench-%:
 	$(MAKE) -C guest/$* bench

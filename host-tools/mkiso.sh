@@ -6,14 +6,17 @@ usage() {
     cat <<U
 usage: mkiso.sh --out FILE.iso --kernel FILE [--initrd FILE] [--config FILE] [--config-line KEY=VALUE]...
                [--vmm FILE]
+       mkiso.sh --out FILE.iso --bare-linux BZIMAGE [--initrd FILE] [--bare-cmdline '...']
   --kernel       guest kernel: a PVH ELF (vmlinux or the test guest)
   --initrd       guest initramfs (passed to the guest as its first module)
   --config       a config file (key=value lines; see docs/config.md)
   --config-line  a config line appended after --config (repeatable)
   --vmm          the VMM image (default: build/hindsight.elf)
+  --bare-linux   no VMM: GRUB boots this bzImage directly (the benchmarks' baseline)
+  --bare-cmdline kernel command line for --bare-linux
 U
 }
-out= kernel= initrd= config= vmm=build/hindsight.elf
+out= kernel= initrd= config= vmm=build/hindsight.elf bare= bare_cmdline=
 lines=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -23,11 +26,14 @@ while [ $# -gt 0 ]; do
     --config) config=$2; shift 2 ;;
     --config-line) lines+=("$2"); shift 2 ;;
     --vmm) vmm=$2; shift 2 ;;
+    --bare-linux) bare=$2; shift 2 ;;
+    --bare-cmdline) bare_cmdline=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "mkiso.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
     esac
 done
-[ -n "$out" ] && [ -n "$kernel" ] || { usage >&2; exit 2; }
+[ -n "$out" ] && { [ -n "$kernel" ] || [ -n "$bare" ]; } || { usage >&2; exit 2; }
+[ -z "$bare" ] || { vmm=$bare; kernel=$bare; }
 for f in "$vmm" "$kernel" ${initrd:+"$initrd"} ${config:+"$config"}; do
     [ -f "$f" ] || { echo "mkiso.sh: no such file: $f" >&2; exit 1; }
 done
@@ -55,9 +61,21 @@ $initrd_line
     boot
 }
 G
+if [ -n "$bare" ]; then
+    cat > "$stage/boot/grub/grub.cfg" <<G
+set timeout=0
+set default=0
+menuentry "linux (bare, no hindsight)" {
+    linux /boot/kernel $bare_cmdline
+    ${initrd:+initrd /boot/initrd}
+    boot
+}
+G
+    rm -f "$stage/boot/hindsight.elf" "$stage/boot/config"
+fi
 mkdir -p "$(dirname "$out")"
 # Only the modules the menu needs keep the image small and GRUB's start fast.
-if ! grub-mkrescue -o "$out" --install-modules="multiboot2 normal configfile part_msdos iso9660 all_video" \
+if ! grub-mkrescue -o "$out" --install-modules="multiboot2 linux normal configfile part_msdos iso9660 all_video" \
     --locales= --fonts= --themes= "$stage" >"$stage.log" 2>&1; then
     cat "$stage.log" >&2; rm -f "$stage.log"; exit 1
 fi

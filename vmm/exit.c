@@ -12,6 +12,7 @@
 #include "vcpu.h"
 #include "vmcs.h"
 #include "vmx.h"
+#include "vtime.h"
 #include "x86.h"
 
 #define VEC_UD 6
@@ -159,7 +160,7 @@ static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
     case MSR_IA32_SYSENTER_EIP: *val = vmread(VMCS_GUEST_SYSENTER_EIP); return true;
     case MSR_IA32_FS_BASE: *val = vmread(VMCS_GUEST_FS_BASE); return true;
     case MSR_IA32_GS_BASE: *val = vmread(VMCS_GUEST_GS_BASE); return true;
-    case MSR_IA32_TSC: *val = rdtsc(); return true;
+    case MSR_IA32_TSC: *val = vtime_guest_tsc(); return true;
     case MSR_IA32_TSC_AUX: *val = v->tsc_aux; return true;
     case MSR_IA32_MISC_ENABLE: *val = 1; return true; /* fast strings */
     /* Not used by the VMM in root mode, so the hardware register can hold the guest's value. */
@@ -230,7 +231,7 @@ static void h_wrmsr(struct vcpu *v, uint64_t q)
 static void h_rdtsc(struct vcpu *v, uint64_t q)
 {
     (void)q;
-    uint64_t t = rdtsc();
+    uint64_t t = vtime_guest_tsc();
     v->regs.rax = (uint32_t)t;
     v->regs.rdx = t >> 32;
     vcpu_skip_instruction(v);

@@ -24,7 +24,7 @@ void vtime_init(void)
 }
 
 uint64_t vtime_tsc_hz(void) { return tsc_hz; }
-uint64_t vtime_guest_tsc(void) { return rdtsc() - tsc0; }
+uint64_t vtime_guest_tsc(void) { return rdtsc(); }
 
 uint64_t vtime_pit_now(void)
 {

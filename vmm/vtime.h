@@ -7,7 +7,7 @@
 void vtime_init(void);
 /* Host TSC ticks per second. */
 uint64_t vtime_tsc_hz(void);
-/* The guest's TSC: host TSC ticks since vtime_init(). */
+/* The guest's TSC: the host's, unshifted, so that time stamps compare across runs and with bare boots. */
 uint64_t vtime_guest_tsc(void);
 /* PIT clock ticks (1,193,182 Hz) since vtime_init(). */
 uint64_t vtime_pit_now(void);

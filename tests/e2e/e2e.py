@@ -138,6 +138,13 @@ def guest_memory_larger_than_machine():
 
 
 @test
+def missing_initramfs_module():
+    r = boot("cmdline=hello", "initrd=initrd")
+    expect(r, "no initrd module named 'initrd'")
+    summary(r, outcome="load-error")
+
+
+@test
 def corrupt_kernel_image():
     bad = tempfile.NamedTemporaryFile(suffix=".elf", delete=False)
     with open(os.path.join(ROOT, "build/guests/testguest.elf"), "rb") as f:
