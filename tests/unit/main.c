@@ -147,8 +147,11 @@ static int run_forked(const struct hs_test *t)
         char *nl;
         while ((nl = memchr(buf, '\n', have))) {
             *nl = 0;
-            if (lines++ == 0)
-                snprintf(first, sizeof(first), "%s", buf);
+            if (lines++ == 0) {
+                size_t l = strlen(buf) < sizeof(first) - 1 ? strlen(buf) : sizeof(first) - 1;
+                memcpy(first, buf, l);
+                first[l] = 0;
+            }
             size_t used = (size_t)(nl - buf) + 1;
             memmove(buf, nl + 1, have - used);
             have -= used;

@@ -1,0 +1,306 @@
+/* The key=value run configuration. Texts are parsed from exact-size heap copies without
+ * a terminating NUL, as the module arrives from the boot loader. */
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "config.h"
+#include "console.h"
+
+static struct config cfg;
+static char err[160];
+
+static int parse(const char *text)
+{
+    size_t n = strlen(text);
+    char *copy = malloc(n ? n : 1);
+    memcpy(copy, text, n);
+    config_defaults(&cfg);
+    strcpy(err, "(untouched)");
+    int r = config_parse(&cfg, copy, n, err, sizeof(err));
+    free(copy);
+    return r;
+}
+
+static void expect_error(const char *text, const char *want, const char *file, int line)
+{
+    int r = parse(text);
+    if (r != -1)
+        hs_fail(file, line, "config_parse accepted \"%s\"", text);
+    else if (!strstr(err, want))
+        hs_fail(file, line, "error \"%s\" does not contain \"%s\"", err, want);
+}
+#define EXPECT_ERROR(text, want) expect_error((text), (want), __FILE__, __LINE__)
+
+TEST(config_defaults)
+{
+    memset(&cfg, 0x5A, sizeof(cfg));
+    config_defaults(&cfg);
+    CHECK_EQ(cfg.guest_mem, 64ull << 20);
+    CHECK_EQ(cfg.cores, 2);
+    CHECK_STREQ(cfg.kernel, "kernel");
+    CHECK_STREQ(cfg.initrd, "");
+    CHECK_STREQ(cfg.cmdline, "");
+    CHECK_STREQ(cfg.backup_cmdline, "");
+    CHECK(!cfg.backup_cmdline_set);
+    CHECK_EQ(cfg.console, CONSOLE_COM1 | CONSOLE_E9);
+    CHECK(!cfg.sim_vmx_locked_off);
+    /* An empty text changes nothing. */
+    CHECK_EQ(parse(""), 0);
+    CHECK_EQ(cfg.guest_mem, 64ull << 20);
+    CHECK_STREQ(cfg.kernel, "kernel");
+}
+
+TEST(config_every_key)
+{
+    CHECK_EQ(parse("mem=256M\n"
+                   "cores=1\n"
+                   "kernel=vmlinux\n"
+                   "initrd=initramfs.cpio\n"
+                   "cmdline=console=ttyS0 quiet rdinit=/init\n"
+                   "backup_cmdline=console=ttyS0 backup\n"
+                   "console=e9\n"
+                   "simulate=vmx-locked-off\n"),
+             0);
+    CHECK_STREQ(err, "(untouched)");
+    CHECK_EQ(cfg.guest_mem, 256ull << 20);
+    CHECK_EQ(cfg.cores, 1);
+    CHECK_STREQ(cfg.kernel, "vmlinux");
+    CHECK_STREQ(cfg.initrd, "initramfs.cpio");
+    CHECK_STREQ(cfg.cmdline, "console=ttyS0 quiet rdinit=/init"); /* only the first '=' splits */
+    CHECK_STREQ(cfg.backup_cmdline, "console=ttyS0 backup");
+    CHECK(cfg.backup_cmdline_set);
+    CHECK_EQ(cfg.console, CONSOLE_E9);
+    CHECK(cfg.sim_vmx_locked_off);
+}
+
+TEST(config_last_line_without_newline)
+{
+    CHECK_EQ(parse("cores=1\nmem=4M"), 0);
+    CHECK_EQ(cfg.cores, 1);
+    CHECK_EQ(cfg.guest_mem, 4ull << 20);
+}
+
+TEST(config_comments_blank_crlf_spaces)
+{
+    CHECK_EQ(parse("# a comment\r\n"
+                   "\r\n"
+                   "   \t \n"
+                   "  # indented comment with = sign\n"
+                   "\tmem \t=  128M \t\r\n"
+                   "cores = 1\r\n"
+                   "kernel= guest.elf  \r\n"
+                   "cmdline =  a  b  \r\n"),
+             0);
+    CHECK_EQ(cfg.guest_mem, 128ull << 20);
+    CHECK_EQ(cfg.cores, 1);
+    CHECK_STREQ(cfg.kernel, "guest.elf");
+    CHECK_STREQ(cfg.cmdline, "a  b"); /* inner spaces kept, outer ones trimmed */
+}
+
+TEST(config_empty_values)
+{
+    CHECK_EQ(parse("initrd=\ncmdline=\nbackup_cmdline=\n"), 0);
+    CHECK_STREQ(cfg.initrd, "");
+    CHECK_STREQ(cfg.cmdline, "");
+    CHECK_STREQ(cfg.backup_cmdline, "");
+    CHECK(cfg.backup_cmdline_set); /* an empty Backup command line is still a choice */
+    EXPECT_ERROR("kernel=\n", "config line 1: bad value for 'kernel'");
+    EXPECT_ERROR("kernel=   \n", "bad value for 'kernel'");
+}
+
+TEST(config_later_keys_override)
+{
+    CHECK_EQ(parse("mem=2M\nmem=1G\ncores=1\ncores=2\n"), 0);
+    CHECK_EQ(cfg.guest_mem, 1ull << 30);
+    CHECK_EQ(cfg.cores, 2);
+}
+
+TEST(config_mem_suffixes_and_hex)
+{
+    CHECK_EQ(parse("mem=2048K"), 0);
+    CHECK_EQ(cfg.guest_mem, 2ull << 20);
+    CHECK_EQ(parse("mem=6m"), 0);
+    CHECK_EQ(cfg.guest_mem, 6ull << 20);
+    CHECK_EQ(parse("mem=2G"), 0);
+    CHECK_EQ(cfg.guest_mem, 2ull << 30);
+    CHECK_EQ(parse("mem=1g"), 0);
+    CHECK_EQ(cfg.guest_mem, 1ull << 30);
+    CHECK_EQ(parse("mem=0x10000000"), 0);
+    CHECK_EQ(cfg.guest_mem, 256ull << 20);
+    CHECK_EQ(parse("mem=0X600000"), 0);
+    CHECK_EQ(cfg.guest_mem, 6ull << 20);
+    CHECK_EQ(parse("mem=8388608"), 0);
+    CHECK_EQ(cfg.guest_mem, 8ull << 20);
+}
+
+TEST(config_bad_mem)
+{
+    EXPECT_ERROR("mem=3M", "config line 1: mem must be a multiple of 2M");
+    EXPECT_ERROR("mem=1M", "at least 2M");
+    EXPECT_ERROR("mem=0", "mem must be");
+    EXPECT_ERROR("mem=1024K", "mem must be");
+    EXPECT_ERROR("mem=2097153", "mem must be");
+    EXPECT_ERROR("mem=", "mem must be");
+    EXPECT_ERROR("mem=lots", "mem must be");
+    EXPECT_ERROR("mem=256MB", "mem must be");
+    EXPECT_ERROR("mem=-2M", "mem must be");
+    EXPECT_ERROR("mem=2 M", "mem must be");
+    EXPECT_ERROR("mem=99999999999999999999", "mem must be");
+    EXPECT_ERROR("mem=99999999999G", "mem must be");
+    EXPECT_ERROR("cores=1\n\n# x\nmem=5M\n", "config line 4:");
+    /* A failed line leaves the earlier value alone. */
+    parse("mem=3M");
+    CHECK_EQ(cfg.guest_mem, 64ull << 20);
+}
+
+TEST(config_cores)
+{
+    CHECK_EQ(parse("cores=1"), 0);
+    CHECK_EQ(cfg.cores, 1);
+    CHECK_EQ(parse("cores=2"), 0);
+    CHECK_EQ(cfg.cores, 2);
+    EXPECT_ERROR("cores=0", "config line 1: cores must be 1");
+    EXPECT_ERROR("cores=3", "cores must be 1 (Primary only) or 2");
+    EXPECT_ERROR("cores=", "cores must be");
+    EXPECT_ERROR("cores=two", "cores must be");
+    EXPECT_ERROR("cores=1K", "cores must be");
+}
+
+TEST(config_console_list)
+{
+    CHECK_EQ(parse("console=com1"), 0);
+    CHECK_EQ(cfg.console, CONSOLE_COM1);
+    CHECK_EQ(parse("console=e9"), 0);
+    CHECK_EQ(cfg.console, CONSOLE_E9);
+    CHECK_EQ(parse("console=com1,e9"), 0);
+    CHECK_EQ(cfg.console, CONSOLE_COM1 | CONSOLE_E9);
+    CHECK_EQ(parse("console=e9,com1"), 0);
+    CHECK_EQ(cfg.console, CONSOLE_COM1 | CONSOLE_E9);
+    CHECK_EQ(parse("console=e9,e9"), 0);
+    CHECK_EQ(cfg.console, CONSOLE_E9);
+}
+
+TEST(config_console_bad_names)
+{
+    EXPECT_ERROR("console=com2", "config line 1: bad value for 'console'");
+    EXPECT_ERROR("console=", "bad value for 'console'");
+    EXPECT_ERROR("console=COM1", "bad value for 'console'");
+    EXPECT_ERROR("console=com1,,e9", "bad value for 'console'");
+    EXPECT_ERROR("console=,com1", "bad value for 'console'");
+    EXPECT_ERROR("console=com1 e9", "bad value for 'console'");
+    EXPECT_ERROR("console=com1,vga", "bad value for 'console'");
+    EXPECT_ERROR("console=com", "bad value for 'console'");
+}
+
+TEST(config_simulate)
+{
+    EXPECT_ERROR("simulate=vmx-off", "config line 1: bad value for 'simulate'");
+    EXPECT_ERROR("simulate=", "bad value for 'simulate'");
+}
+
+TEST(config_unknown_key)
+{
+    EXPECT_ERROR("memory=256M", "config line 1: unknown key 'memory'");
+    EXPECT_ERROR("# x\nmem=4M\nCores=1\n", "config line 3: unknown key 'Cores'");
+    EXPECT_ERROR("=5", "config line 1: unknown key ''");
+    /* A very long key is shortened in the message, not overflowed. */
+    EXPECT_ERROR("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1",
+                 "unknown key 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'");
+}
+
+TEST(config_missing_equals)
+{
+    EXPECT_ERROR("mem 256M", "config line 1: expected key=value");
+    EXPECT_ERROR("mem=4M\r\n\r\ncores\r\n", "config line 3: expected key=value");
+    EXPECT_ERROR("kernel=x\nmem=4M\n  junk  \n", "config line 3");
+}
+
+TEST(config_line_numbers_count_every_line)
+{
+    EXPECT_ERROR("\n\n\n\n\n\n\n\n\nbogus=1\n", "config line 10:");
+    EXPECT_ERROR("# 1\n# 2\r\n\r\n   \ncores=9\n", "config line 5:");
+}
+
+TEST(config_overlong_strings)
+{
+    char text[2200];
+    /* kernel holds 63 characters. */
+    strcpy(text, "kernel=");
+    memset(text + 7, 'k', 63);
+    text[70] = 0;
+    CHECK_EQ(parse(text), 0);
+    CHECK_EQ(strlen(cfg.kernel), 63);
+    memset(text + 7, 'k', 64);
+    text[71] = 0;
+    EXPECT_ERROR(text, "config line 1: bad value for 'kernel'");
+    strcpy(text, "initrd=");
+    memset(text + 7, 'i', 64);
+    text[71] = 0;
+    EXPECT_ERROR(text, "bad value for 'initrd'");
+    /* cmdline holds CONFIG_STR - 1 characters. */
+    strcpy(text, "cmdline=");
+    memset(text + 8, 'c', CONFIG_STR - 1);
+    text[8 + CONFIG_STR - 1] = 0;
+    CHECK_EQ(parse(text), 0);
+    CHECK_EQ(strlen(cfg.cmdline), CONFIG_STR - 1);
+    memset(text + 8, 'c', CONFIG_STR);
+    text[8 + CONFIG_STR] = 0;
+    EXPECT_ERROR(text, "bad value for 'cmdline'");
+    strcpy(text, "backup_cmdline=");
+    memset(text + 15, 'b', CONFIG_STR);
+    text[15 + CONFIG_STR] = 0;
+    EXPECT_ERROR(text, "bad value for 'backup_cmdline'");
+    CHECK(!cfg.backup_cmdline_set);
+}
+
+TEST(config_error_buffer_small)
+{
+    char small[12];
+    const char *t = "unknown_key=1";
+    config_defaults(&cfg);
+    CHECK_EQ(config_parse(&cfg, t, strlen(t), small, sizeof(small)), -1);
+    CHECK_STREQ(small, "config line");
+}
+
+TEST(config_length_is_respected)
+{
+    /* Only len bytes are read: what follows in memory is not part of the module. */
+    const char *t = "cores=1\nbogus";
+    config_defaults(&cfg);
+    CHECK_EQ(config_parse(&cfg, t, 8, err, sizeof(err)), 0);
+    CHECK_EQ(cfg.cores, 1);
+    config_defaults(&cfg);
+    CHECK_EQ(config_parse(&cfg, "mem=4M6", 6, err, sizeof(err)), 0);
+    CHECK_EQ(cfg.guest_mem, 4ull << 20);
+}
+
+static int parse_n(const char *text, size_t n)
+{
+    char *copy = malloc(n);
+    memcpy(copy, text, n);
+    config_defaults(&cfg);
+    strcpy(err, "(untouched)");
+    int r = config_parse(&cfg, copy, n, err, sizeof(err));
+    free(copy);
+    return r;
+}
+
+TEST(config_nul_bytes_rejected)
+{
+    /* Found by fuzzing: "kernel=\0x" used to give an empty kernel name although
+     * "kernel=" is refused, and a NUL in cmdline silently cut it short. */
+    static const char k[] = "kernel=\0vmlinux\n";
+    CHECK_EQ(parse_n(k, sizeof(k) - 1), -1);
+    CHECK_CONTAINS(err, "config line 1: contains a NUL byte");
+    CHECK_STREQ(cfg.kernel, "kernel");
+    static const char c[] = "mem=4M\ncmdline=quiet\0 init=/bin/sh\n";
+    CHECK_EQ(parse_n(c, sizeof(c) - 1), -1);
+    CHECK_CONTAINS(err, "config line 2: contains a NUL byte");
+    static const char key[] = "me\0m=4M\n";
+    CHECK_EQ(parse_n(key, sizeof(key) - 1), -1);
+    CHECK_CONTAINS(err, "config line 1:");
+    /* Inside a comment it does not matter. */
+    static const char com[] = "# note\0 this\ncores=1\n";
+    CHECK_EQ(parse_n(com, sizeof(com) - 1), 0);
+    CHECK_EQ(cfg.cores, 1);
+}
