@@ -82,11 +82,12 @@ int config_parse(struct config *c, const char *text, size_t len, char *err, size
         uint64_t num;
         bool ok = true;
         if (eq(l, kn, "mem")) {
-            ok = parse_u64(v, vn, &num) && num >= (2ull << 20) && num % (2ull << 20) == 0;
+            ok = parse_u64(v, vn, &num) && num >= (2ull << 20) && num <= CONFIG_MEM_MAX && num % (2ull << 20) == 0;
             if (ok)
                 c->guest_mem = num;
             else {
-                hs_snprintf(err, errlen, "config line %u: mem must be a multiple of 2M, at least 2M (e.g. mem=256M)", lineno);
+                hs_snprintf(err, errlen, "config line %u: mem must be a multiple of 2M from 2M to 256G (e.g. mem=256M)",
+                            lineno);
                 return -1;
             }
         } else if (eq(l, kn, "cores")) {

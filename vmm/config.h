@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #define CONFIG_STR 1024
+#define CONFIG_MEM_MAX (256ull << 30) /* per guest; keeps size arithmetic far from overflow */
 
 struct config {
     uint64_t guest_mem;              /* bytes of RAM per guest */

@@ -30,8 +30,14 @@
                  (1u << 20) | (1u << 23) | (1u << 24) | (1u << 29))
 
 static uint64_t tsc_hz;
+static bool rdrand_ok = true, rdseed_ok = true;
 
 void cpuid_filter_set_tsc_hz(uint64_t hz) { tsc_hz = hz; }
+void cpuid_filter_set_random_exits(bool rdrand_exits, bool rdseed_exits)
+{
+    rdrand_ok = rdrand_exits;
+    rdseed_ok = rdseed_exits;
+}
 
 void cpuid_filter(uint32_t leaf, uint32_t subleaf, uint32_t r[4])
 {
@@ -64,11 +70,14 @@ void cpuid_filter(uint32_t leaf, uint32_t subleaf, uint32_t r[4])
         r[2] &= ~(C1_MONITOR | C1_VMX | C1_SMX | C1_EST | C1_TM2 | C1_PDCM | C1_X2APIC | C1_TSC_DEADLINE | C1_XSAVE |
                   C1_OSXSAVE | C1_AVX | C1_F16C);
         r[2] |= C1_HYPERVISOR;
+        if (!rdrand_ok)
+            r[2] &= ~(1u << 30);
         r[3] &= ~(D1_MCE | D1_APIC | D1_MTRR | D1_MCA | D1_ACPI | D1_HTT | D1_TM | D1_PBE);
         break;
     case 4:
         r[0] &= 0x3FF; /* one core, one thread per cache */
         break;
+    case 8: case 9: case 0xC: case 0xE: case 0x11: case 0x13: /* reserved or unused: never the host's */
     case 5:  /* MONITOR/MWAIT */
     case 6:  /* thermal and power */
     case 0xA: /* perfmon: the VMM owns the counters */
@@ -86,6 +95,8 @@ void cpuid_filter(uint32_t leaf, uint32_t subleaf, uint32_t r[4])
         if (subleaf == 0) {
             r[0] = 0;
             r[1] &= B7_KEEP; /* drops HLE/RTM (TSX aborts are not replayable), AVX2/AVX-512, SGX, PQM */
+            if (!rdseed_ok)
+                r[1] &= ~(1u << 18);
             r[2] = 0;
             r[3] = 0;
         } else {

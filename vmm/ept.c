@@ -29,7 +29,9 @@ static uint64_t *next_table(struct ept *e, uint64_t *table, unsigned idx)
 
 int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perms)
 {
-    if ((gpa | hpa | size) & 0xFFF)
+    /* A 4-level walk covers 48 bits: anything above would silently alias lower addresses. */
+    if ((gpa | hpa | size) & 0xFFF || gpa >= (1ull << 48) || size > (1ull << 48) - gpa || (perms & EPT_RWX) == EPT_W ||
+        (perms & EPT_RWX) == (EPT_W | EPT_X))
         return -1;
     while (size) {
         uint64_t *pml4 = e->ops.phys_to_virt(e->ops.ctx, e->pml4);

@@ -91,7 +91,7 @@ int pvh_load_elf(const uint8_t *img, size_t len, uint8_t *gmem, uint64_t gmem_si
         return err_out(err, errlen, "kernel ELF has no usable program headers");
     out->lo = UINT64_MAX;
     out->hi = 0;
-    int have_entry = 0, loads = 0;
+    int have_entry = 0, loads = 0, entry_in_segment = 0;
     for (unsigned i = 0; i < phnum; i++) {
         struct phdr ph;
         if (get_phdr(img, len, is64, phoff, phentsize, i, &ph))
@@ -125,13 +125,21 @@ int pvh_load_elf(const uint8_t *img, size_t len, uint8_t *gmem, uint64_t gmem_si
     if (!have_entry)
         return err_out(err, errlen,
                        "kernel has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY): build it with CONFIG_PVH=y");
-    if (out->entry < out->lo || out->entry >= out->hi)
+    for (unsigned i = 0; i < phnum; i++) {
+        struct phdr ph;
+        get_phdr(img, len, is64, phoff, phentsize, i, &ph);
+        if (ph.type == PT_LOAD && out->entry >= ph.paddr && out->entry - ph.paddr < ph.memsz)
+            entry_in_segment = 1;
+    }
+    if (!entry_in_segment)
         return err_out(err, errlen, "kernel's PVH entry point lies outside its loaded segments");
     return 0;
 }
 
 unsigned e820_build(uint64_t mem, struct hvm_memmap_entry *map, unsigned max)
 {
+    if (mem < 0x200000)
+        return 0; /* callers refuse guests this small; never describe negative RAM */
     struct hvm_memmap_entry e[3] = {
         { 0, GUEST_LOW_RESERVED, E820_RAM, 0 },
         { GUEST_LOW_RESERVED, 0x100000 - GUEST_LOW_RESERVED, E820_RESERVED, 0 },

@@ -4,6 +4,7 @@
 #include "vmx.h"
 #include "console.h"
 #include "cpu.h"
+#include "cpuid_filter.h"
 #include "lib.h"
 #include "msr.h"
 #include "vmcs.h"
@@ -76,6 +77,7 @@ static int compute_caps(unsigned core)
              PROC2_RDRAND_EXITING | PROC2_RDSEED_EXITING | PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID, &caps.proc2,
              core))
         return -1;
+    cpuid_filter_set_random_exits(caps.proc2 & PROC2_RDRAND_EXITING, caps.proc2 & PROC2_RDSEED_EXITING);
     caps.ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
     if (!(caps.ept_vpid & EPT_CAP_WALK4) || !(caps.ept_vpid & EPT_CAP_WB)) {
         kprintf("hindsight: FATAL: EPT lacks a 4-level walk or write-back tables (cap 0x%lx)\n", caps.ept_vpid);

@@ -136,7 +136,9 @@ TEST(config_mem_suffixes_and_hex)
 TEST(config_bad_mem)
 {
     EXPECT_ERROR("mem=3M", "config line 1: mem must be a multiple of 2M");
-    EXPECT_ERROR("mem=1M", "at least 2M");
+    EXPECT_ERROR("mem=1M", "from 2M to 256G");
+    EXPECT_ERROR("mem=258G", "from 2M to 256G");
+    EXPECT_ERROR("mem=0x8000000000200000", "from 2M to 256G");
     EXPECT_ERROR("mem=0", "mem must be");
     EXPECT_ERROR("mem=1024K", "mem must be");
     EXPECT_ERROR("mem=2097153", "mem must be");

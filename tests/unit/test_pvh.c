@@ -412,6 +412,17 @@ TEST(pvh_error_no_pvh_note)
     teardown();
 }
 
+TEST(pvh_error_entry_in_gap_between_segments)
+{
+    /* Two segments with a hole between them: an entry in the hole is refused. */
+    size_t len = std_image(1, 4, 0x200000);
+    struct seg s2 = { PT_LOAD, CODE_OFF, 0x300000, 0x10, 0x1000 };
+    set_phdr(2, &s2);
+    set_phnum(3);
+    EXPECT_ERROR(len, "outside its loaded segments");
+    teardown();
+}
+
 TEST(pvh_error_entry_outside_segments)
 {
     size_t len = std_image(1, 4, 0x300000);
