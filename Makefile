@@ -90,7 +90,7 @@ $(B)/tests/unit: $(UNIT_C) $(PURE_C) $(wildcard tests/unit/*.h vmm/*.h vmm/dev/*
 check: $(B)/tests/unit
 	$(B)/tests/unit
 
-e2e: vmm guests
+e2e: vmm guests linux
 	tests/e2e/run.sh
 
 agents:

@@ -75,7 +75,7 @@ G
 fi
 mkdir -p "$(dirname "$out")"
 # Only the modules the menu needs keep the image small and GRUB's start fast.
-if ! grub-mkrescue -o "$out" --install-modules="multiboot2 linux normal configfile part_msdos iso9660 all_video" \
+if ! grub-mkrescue -o "$out" --install-modules="multiboot2 linux normal configfile iso9660 all_video part_acorn part_amiga part_apple part_bsd part_dfly part_dvh part_gpt part_msdos part_plan part_sun part_sunpc" \
     --locales= --fonts= --themes= "$stage" >"$stage.log" 2>&1; then
     cat "$stage.log" >&2; rm -f "$stage.log"; exit 1
 fi

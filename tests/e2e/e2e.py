@@ -160,6 +160,44 @@ def corrupt_kernel_image():
     summary(r, outcome="load-error")
 
 
+OVMF = "/usr/share/ovmf/OVMF.fd"
+
+
+@test
+def uefi_boot_through_ovmf_reaches_the_vmx_check():
+    """The UEFI half of the ISO: OVMF -> GRUB (x86_64-efi) -> multiboot2 -> VMM. QEMU's TCG has no
+    VT-x, so the run must end at the VMX check with the clear message."""
+    import subprocess
+    qemu = shutil.which("qemu-system-x86_64")
+    if not qemu or not os.path.exists(OVMF):
+        raise Failure("qemu-system-x86_64 or OVMF missing (host-tools/install-deps.sh emu)")
+    work = tempfile.mkdtemp(prefix="hs-uefi-")
+    try:
+        class A:
+            pass
+        a = A()
+        a.kernel, a.initrd, a.config = os.path.join(ROOT, "build/guests/testguest.elf"), None, None
+        a.vmm, a.set = os.path.join(ROOT, "build/hindsight.elf"), ["console=com1,e9", "cmdline=hello"]
+        iso = hr.build_iso(a, work)
+        e9 = os.path.join(work, "e9.txt")
+        try:
+            subprocess.run([qemu, "-machine", "q35", "-m", "512", "-bios", OVMF, "-cdrom", iso, "-display", "none",
+                            "-no-reboot", "-debugcon", "file:" + e9, "-serial", "null",
+                            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"],
+                           timeout=120, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise Failure("QEMU/OVMF run timed out")
+        text = open(e9, encoding="latin-1").read() if os.path.exists(e9) else ""
+        global LAST
+        LAST = hr.Run()
+        LAST.console = text
+        if "has no Intel VT-x" not in text or "summary outcome=no-vmx" not in text:
+            raise Failure("the UEFI boot did not reach the VMX check with its message")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 LINUX_KERNEL = os.path.join(ROOT, "build/guest-kernel.elf")
 LINUX_INITRD = os.path.join(ROOT, "build/initramfs.cpio.gz")
 
