@@ -1,0 +1,145 @@
+/* Measure 2: time from the request to a running duplicate, against the process forking
+ * itself, for 4 MB, 100 MB and 1 GB resident. Both are timed to the first instruction the
+ * new process runs after its system call returns; native and rfork runs alternate, so both
+ * see the same machine load. Goal: rfork <= 1.2 x fork + 100 us. */
+#include "bench.h"
+#include "rfork.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define REPS 15
+
+struct proc {
+    pid_t pid;
+    int cmd, res;
+};
+
+/* A process of the given size that forks itself on each command byte and reports
+ * (t_child_first_ran, t_before_fork). */
+static struct proc native_start(size_t bytes)
+{
+    int c[2], r[2];
+    if (pipe(c) || pipe(r))
+        exit(1);
+    pid_t p = fork();
+    if (p == 0) {
+        touched_memory(bytes);
+        write_full(r[1], "r", 1);
+        char b;
+        while (read(c[0], &b, 1) == 1) {
+            double t0 = now_ns();
+            pid_t k = fork();
+            if (k == 0) {
+                double t1 = now_ns();
+                write_full(r[1], &t1, sizeof t1);
+                _exit(0);
+            }
+            waitpid(k, NULL, 0);
+            write_full(r[1], &t0, sizeof t0);
+        }
+        _exit(0);
+    }
+    char b;
+    read_full(r[0], &b, 1);
+    return (struct proc){ p, c[1], r[0] };
+}
+
+static double native_once(struct proc *n)
+{
+    double t1, t0;
+    write_full(n->cmd, "f", 1);
+    read_full(n->res, &t1, sizeof t1);
+    read_full(n->res, &t0, sizeof t0);
+    return (t1 - t0) / 1000;
+}
+
+/* A process of the given size in a tight getpid loop; each copy stamps the time it first ran. */
+static struct proc target_start(size_t bytes)
+{
+    int r[2];
+    if (pipe(r))
+        exit(1);
+    pid_t t = fork();
+    if (t == 0) {
+        touched_memory(bytes);
+        long me = syscall(SYS_getpid);
+        write_full(r[1], "r", 1);
+        for (;;)
+            if (syscall(SYS_getpid) != me) {
+                double t1 = now_ns();
+                write_full(r[1], &t1, sizeof t1);
+                _exit(0);
+            }
+    }
+    char b;
+    read_full(r[0], &b, 1);
+    return (struct proc){ t, -1, r[0] };
+}
+
+static double rfork_once(struct proc *t, double *call_us)
+{
+    struct rfork_result r;
+    double t0 = now_ns();
+    pid_t d = rfork_pid(t->pid, NULL, &r);
+    double t2 = now_ns();
+    if (d < 0) {
+        fprintf(stderr, "bench: rfork failed: %s\n", r.error);
+        exit(1);
+    }
+    double t1;
+    read_full(t->res, &t1, sizeof t1);
+    waitpid(d, NULL, 0); /* our child, being the target's parent */
+    *call_us = (t2 - t0) / 1000;
+    return (t1 - t0) / 1000;
+}
+
+static void stop(struct proc *p)
+{
+    kill(p->pid, SIGKILL);
+    waitpid(p->pid, NULL, 0);
+    close(p->res);
+    if (p->cmd >= 0)
+        close(p->cmd);
+}
+
+void bench_latency(void)
+{
+    static const struct { const char *name; size_t bytes; } sizes[] = {
+        { "4MB", 4ul << 20 }, { "100MB", 100ul << 20 }, { "1GB", 1ul << 30 },
+    };
+    double nat[3], rf[3], call[3];
+    for (int s = 0; s < 3; s++) {
+        struct proc n = native_start(sizes[s].bytes), t = target_start(sizes[s].bytes);
+        double v[REPS], w[REPS], x[REPS], dummy;
+        native_once(&n); /* warm-up of both paths */
+        rfork_once(&t, &dummy);
+        for (int i = 0; i < REPS; i++) {
+            v[i] = native_once(&n);
+            w[i] = rfork_once(&t, &x[i]);
+        }
+        nat[s] = median(v, REPS);
+        rf[s] = median(w, REPS);
+        call[s] = median(x, REPS);
+        stop(&n);
+        stop(&t);
+    }
+    printf("\n2. request to running duplicate, median of %d alternating runs (4 KiB pages; not in the seed)\n", REPS);
+    printf("   %-8s %14s %14s %16s %16s %6s\n", "resident", "fork() us", "rfork us", "rfork_pid() us",
+           "goal 1.2x+100us", "met");
+    for (int i = 0; i < 3; i++) {
+        double goal = 1.2 * nat[i] + 100;
+        printf("   %-8s %14.1f %14.1f %16.1f %16.1f %6s\n", sizes[i].name, nat[i], rf[i], call[i], goal,
+               rf[i] <= goal ? "yes" : "NO");
+    }
+    char name[64], base[64];
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof name, "rfork_latency_%s", sizes[i].name);
+        snprintf(base, sizeof base, "native_fork_%s", sizes[i].name);
+        headline(name, rf[i], "us", base, nat[i]);
+    }
+}
