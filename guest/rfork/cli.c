@@ -30,6 +30,8 @@ static const char usage[] =
     "\n"
     "Exit status: 0 done, 1 the duplication failed (PID is unaffected), 2 usage error.\n";
 
+static int bad_usage(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
+
 static int bad_usage(const char *fmt, const char *arg)
 {
     fprintf(stderr, "rfork: ");
@@ -73,8 +75,10 @@ int main(int argc, char **argv)
             break;
         }
         case '?':
-            if (optopt)
-                return bad_usage("option '-%c' is unknown or lacks its argument", (char[]){ (char)optopt, 0 });
+            if (optopt) {
+                char opt[2] = { (char)optopt, 0 };
+                return bad_usage("option '-%s' is unknown or lacks its argument", opt);
+            }
             return bad_usage("unknown option '%s'", argv[optind - 1]);
         default:
             return bad_usage("unexpected option parsing error%s", "");

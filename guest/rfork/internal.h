@@ -2,6 +2,7 @@
 #ifndef RFORK_INTERNAL_H
 #define RFORK_INTERNAL_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -38,6 +39,15 @@ struct target_info {
 
 /* Read /proc/<pid>/status and stat; -1 with errno (ESRCH if gone) on failure. */
 int probe_target(pid_t pid, struct target_info *ti);
+
+struct rfork_opts;
+
+/* Refuse (-1, message in c) what must not or cannot be duplicated, judging from /proc. */
+int check_target(struct rf_ctx *c, pid_t pid, int flags);
+
+/* Make the redirection paths absolute (the duplicate resolves them from its own working
+ * directory) and reject obvious mistakes; out[i] is NULL for a shared fd. */
+int resolve_paths(struct rf_ctx *c, const struct rfork_opts *o, char abs[3][PATH_MAX], const char *out[3]);
 
 /* Kinds of wait status a tracer sees. */
 enum stop_kind { STOP_EXITED, STOP_SYSCALL, STOP_EVENT, STOP_GROUP, STOP_SIGNAL };

@@ -52,11 +52,12 @@ void deadline_in(struct timespec *d, long ms)
     }
 }
 
-static long ms_until(const struct timespec *end)
+/* Nanoseconds left until end (negative once passed): never rounds a deadline early. */
+static long long ns_until(const struct timespec *end)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    return (end->tv_sec - now.tv_sec) * 1000L + (end->tv_nsec - now.tv_nsec) / 1000000L;
+    return (end->tv_sec - now.tv_sec) * 1000000000LL + (end->tv_nsec - now.tv_nsec);
 }
 
 static int cancel_pending(void)
@@ -81,14 +82,14 @@ int trace_wait(struct rf_ctx *c, pid_t pid, int *status, const struct timespec *
             return -1;
         if (cancellable && cancel_pending())
             return errno = ECANCELED, -1;
-        long left = deadline ? ms_until(deadline) : 1000;
+        long long left = deadline ? ns_until(deadline) : 5000000LL;
         if (left <= 0)
             return errno = ETIMEDOUT, -1;
-        /* SIGCHLD (blocked by our caller) wakes us at once; the slice bounds the wait when
-         * another thread of the caller takes it instead, or when SIGCHLD is ignored. */
-        if (left > 5)
-            left = 5;
-        struct timespec ts = { 0, left * 1000000L };
+        /* SIGCHLD (blocked by our caller) wakes us at once; the 5 ms slice bounds the wait
+         * when another thread of the caller takes it instead, or when SIGCHLD is ignored. */
+        if (left > 5000000LL)
+            left = 5000000LL;
+        struct timespec ts = { 0, (long)left };
         if (sigtimedwait(&chld, NULL, &ts) == SIGCHLD)
             c->sigchld_taken++;
     }

@@ -48,6 +48,15 @@ static int run_one(const struct test *t, char *why)
 
 int main(int argc, char **argv)
 {
+    /* The targets are found next to this binary, wherever it is started from. */
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = 0;
+        *strrchr(self, '/') = 0;
+        if (chdir(self) < 0)
+            perror("chdir");
+    }
     const struct test *suites[] = { dup_tests, refuse_tests, signal_tests, cli_tests };
     snprintf(test_dir, sizeof test_dir, "/tmp/rfork-test.XXXXXX");
     if (!mkdtemp(test_dir)) {

@@ -1,0 +1,90 @@
+/* Checks made before the target is touched: refusals /proc can decide, and the redirection
+ * files, so that a refused request costs the target nothing. */
+#include "rfork.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Refusals that /proc can decide, phrased for the user. */
+int check_target(struct rf_ctx *c, pid_t pid, int flags)
+{
+    struct target_info ti;
+    if (probe_target(pid, &ti) < 0) {
+        if (errno == ESRCH)
+            return rf_fail(c, ESRCH, "no process %d", (int)pid);
+        return rf_fail(c, errno, "cannot read /proc/%d: %s", (int)pid, strerror(errno));
+    }
+    if (ti.tgid == getpid())
+        return rf_fail(c, EINVAL, "%d is this process; a process cannot trace itself", (int)pid);
+    if (ti.state == 'Z' || ti.state == 'X')
+        return rf_fail(c, ESRCH, "process %d has already exited (zombie)", (int)pid);
+    if (ti.kthread)
+        return rf_fail(c, EPERM, "%d is a kernel thread; only user processes can be duplicated", (int)pid);
+    if (ti.tracer)
+        return rf_fail(c, EBUSY, "process %d is already traced by process %d; a process has only one tracer",
+                       (int)pid, (int)ti.tracer);
+    if (ti.ns_init)
+        return rf_fail(c, EINVAL,
+                       "process %d is PID 1 of its PID namespace; the kernel forbids it a sibling "
+                       "(CLONE_PARENT), so its duplicate could not have the same parent", (int)pid);
+    if (ti.state == 'T' || ti.state == 't')
+        return rf_fail(c, EAGAIN, "process %d is stopped; continue it (kill -CONT) first, "
+                       "a stopped process makes no system call", (int)pid);
+    if (ti.threads > 1 && !(flags & RFORK_ALLOW_THREADS))
+        return rf_fail(c, ENOTSUP, "process %d has %d threads; duplicating copies only one thread "
+                       "(like fork), allow that explicitly (--threads / RFORK_ALLOW_THREADS)",
+                       (int)pid, ti.threads);
+    if (ti.seccomp == 1)
+        return rf_fail(c, ENOTSUP, "process %d is in seccomp strict mode, which kills it on clone",
+                       (int)pid);
+    if (ti.seccomp == 2 && !(flags & RFORK_ALLOW_SECCOMP))
+        return rf_fail(c, ENOTSUP, "process %d runs under a seccomp filter that may reject or kill it "
+                       "for the injected clone; allow that explicitly (--seccomp / RFORK_ALLOW_SECCOMP)",
+                       (int)pid);
+    return 0;
+}
+
+/* Absolute paths, because the duplicate resolves them from its own working directory. */
+int resolve_paths(struct rf_ctx *c, const struct rfork_opts *o, char abs[3][PATH_MAX],
+                         const char *out[3])
+{
+    const char *in[3] = { o->stdin_path, o->stdout_path, o->stderr_path };
+    char cwd[PATH_MAX];
+    for (int i = 0; i < 3; i++) {
+        out[i] = NULL;
+        if (!in[i])
+            continue;
+        if (!*in[i])
+            return rf_fail(c, EINVAL, "empty file name for fd %d", i);
+        if (in[i][0] == '/') {
+            if (snprintf(abs[i], PATH_MAX, "%s", in[i]) >= PATH_MAX)
+                return rf_fail(c, ENAMETOOLONG, "file name too long: %s", in[i]);
+        } else {
+            if (!getcwd(cwd, sizeof cwd))
+                return rf_fail(c, errno, "getcwd: %s", strerror(errno));
+            if (snprintf(abs[i], PATH_MAX, "%s/%s", cwd, in[i]) >= PATH_MAX)
+                return rf_fail(c, ENAMETOOLONG, "file name too long: %s", in[i]);
+        }
+        /* Catch the obvious mistakes here, where no duplicate exists yet to be discarded. */
+        struct stat st;
+        if (i == 0) {
+            if (stat(abs[i], &st) < 0)
+                return rf_fail(c, errno, "stdin file %s: %s", abs[i], strerror(errno));
+        } else {
+            char dir[PATH_MAX];
+            memcpy(dir, abs[i], sizeof dir);
+            *strrchr(dir, '/') = 0;
+            if (stat(*dir ? dir : "/", &st) < 0 || !S_ISDIR(st.st_mode))
+                return rf_fail(c, ENOENT, "no directory for output file %s", abs[i]);
+        }
+        if (stat(abs[i], &st) == 0 && S_ISDIR(st.st_mode))
+            return rf_fail(c, EISDIR, "%s is a directory", abs[i]);
+        out[i] = abs[i];
+    }
+    return 0;
+}
