@@ -15,7 +15,7 @@ VMM_C := $(wildcard vmm/*.c vmm/dev/*.c)
 VMM_ASM := vmm/isr.asm vmm/vmx_entry.asm
 VMM_OBJ := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/boot/multiboot2.o $(B)/vmm/ap_blob.o
 # Pure VMM logic that the host unit tests compile hosted.
-PURE_C := vmm/mb2.c vmm/palloc.c vmm/config.c vmm/ept.c vmm/vmx_caps.c vmm/pvh.c vmm/format.c \
+PURE_C := vmm/mb2.c vmm/palloc.c vmm/config.c vmm/ept.c vmm/vmx_caps.c vmm/pvh.c vmm/bzimage.c vmm/format.c \
 	vmm/dev/uart16550.c vmm/dev/pic8259.c vmm/dev/pit8254.c vmm/dev/cmos.c \
 	vmm/cpuid_filter.c vmm/exit_reason.c
 UNIT_C := $(wildcard tests/unit/*.c)

@@ -115,8 +115,9 @@ int config_parse(struct config *c, const char *text, size_t len, char *err, size
         } else if (eq(l, kn, "rtc_epoch")) {
             ok = parse_u64(v, vn, &c->rtc_epoch);
         } else if (eq(l, kn, "simulate")) {
-            ok = eq(v, vn, "vmx-locked-off");
-            c->sim_vmx_locked_off = ok;
+            ok = eq(v, vn, "vmx-locked-off") || eq(v, vn, "vmm-fault");
+            c->sim_vmx_locked_off = eq(v, vn, "vmx-locked-off");
+            c->sim_vmm_fault = eq(v, vn, "vmm-fault");
         } else {
             char key[40];
             copy_str(key, sizeof(key), l, kn < sizeof(key) - 1 ? kn : sizeof(key) - 1);

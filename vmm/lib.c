@@ -1,20 +1,26 @@
-/* The VMM has no libc: these are the few routines it (and the compiler) need. */
+/* The VMM has no libc: these are the few routines it (and the compiler) need.
+ * memset and memcpy move guest images of tens of megabytes: they use string
+ * instructions eight bytes at a time (an emulator charges per iteration, and
+ * hardware's fast-string microcode likes them too). */
 #include "lib.h"
 
 void *memset(void *d, int c, size_t n)
 {
-    unsigned char *p = d;
-    while (n--)
-        *p++ = (unsigned char)c;
+    void *p = d;
+    size_t q = n / 8, r = n % 8;
+    uint64_t pattern = 0x0101010101010101ull * (unsigned char)c;
+    __asm__ volatile("rep stosq\n\tmov %3, %%rcx\n\trep stosb"
+                     : "+D"(p), "+c"(q)
+                     : "a"(pattern), "r"(r)
+                     : "memory");
     return d;
 }
 
 void *memcpy(void *d, const void *s, size_t n)
 {
-    unsigned char *dp = d;
-    const unsigned char *sp = s;
-    while (n--)
-        *dp++ = *sp++;
+    void *dp = d;
+    size_t q = n / 8, r = n % 8;
+    __asm__ volatile("rep movsq\n\tmov %3, %%rcx\n\trep movsb" : "+D"(dp), "+S"(s), "+c"(q) : "r"(r) : "memory");
     return d;
 }
 

@@ -29,7 +29,7 @@ static struct mb2_info mb;
 static struct config cfg;
 static struct cpu cpus[CPU_MAX];
 static struct vcpu vcpus[CPU_MAX];
-static struct pvh_kernel kernel;
+static struct guest_entry entry;
 static uint64_t cr3;
 static unsigned n_running;
 
@@ -93,9 +93,9 @@ static void enter_guest(struct cpu *c)
 {
     struct vcpu *v = &vcpus[c->id];
     /* Core 0 enabled VMX before guests were built, so that a machine without it stops early. */
-    if ((c->id != 0 && vmx_enable(&pa, &cfg, c->id)) || vmx_setup_vmcs(v, &pa, kernel.entry, GUEST_START_INFO_GPA))
+    if ((c->id != 0 && vmx_enable(&pa, &cfg, c->id)) || vmx_setup_vmcs(v, &pa, entry.eip, entry.ebx, entry.esi))
         vcpu_stop(v, "vmx-unavailable");
-    kprintf("hindsight: core %u in VMX root; entering %s at 0x%x\n", c->id, v->name, kernel.entry);
+    kprintf("hindsight: core %u in VMX root; entering %s at 0x%x (%s)\n", c->id, v->name, entry.eip, entry.protocol);
     vmx_launch(v);
 }
 
@@ -167,6 +167,8 @@ void vmm_main(uint32_t magic, uint64_t mbi)
     kprintf("hindsight: %lu MiB free, %u module(s), loader '%s'\n", (pa.free_pages * PAGE_SIZE) >> 20, mb.n_modules,
             mb.loader);
 
+    if (cfg.sim_vmm_fault)
+        *(volatile uint64_t *)0xFFFF800000000000ull = 1; /* unmapped: a page fault in the VMM */
     if (vmx_enable(&pa, &cfg, 0))
         fail_run("no-vmx");
     vtime_init();
@@ -195,11 +197,11 @@ void vmm_main(uint32_t magic, uint64_t mbi)
         v->raw_console = cfg.raw_console;
         v->rtc_epoch = cfg.rtc_epoch;
         /* The design's OFFSET scheme: the Backup's RAM sits right after the Primary's. */
-        if (guest_map_ram(v, &pa, ram + i * cfg.guest_mem, cfg.guest_mem) || guest_load(v, &cfg, &mb, &kernel))
+        if (guest_map_ram(v, &pa, ram + i * cfg.guest_mem, cfg.guest_mem) || guest_load(v, &cfg, &mb, &entry))
             fail_run("load-error");
     }
-    kprintf("hindsight: guest RAM %lu MiB each: Primary at 0x%lx, Backup at 0x%lx; kernel entry 0x%x\n",
-            cfg.guest_mem >> 20, ram, n > 1 ? ram + cfg.guest_mem : 0, kernel.entry);
+    kprintf("hindsight: guest RAM %lu MiB each: Primary at 0x%lx, Backup at 0x%lx; kernel entry 0x%x (%s)\n",
+            cfg.guest_mem >> 20, ram, n > 1 ? ram + cfg.guest_mem : 0, entry.eip, entry.protocol);
     n_running = 1;
     if (n > 1) {
         if (smp_start_ap(cr3, alloc_stack(), ap_main, &cpus[1]) == 0)

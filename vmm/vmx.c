@@ -213,8 +213,9 @@ static void seg(uint32_t sel_f, uint16_t sel, uint32_t base_f, uint32_t limit_f,
     vmwrite(ar_f, ar);
 }
 
-/* The PVH boot ABI: 32-bit protected mode, paging off, flat segments, EBX = start_info. */
-static void setup_guest(struct vcpu *v, uint32_t entry, uint32_t ebx)
+/* The PVH boot ABI and Linux's 32-bit boot protocol alike: 32-bit protected mode, paging off,
+ * flat segments with CS=0x10 and DS=0x18; EBX = start_info (PVH) or ESI = boot_params (bzImage). */
+static void setup_guest(struct vcpu *v, uint32_t entry, uint32_t ebx, uint32_t esi)
 {
     uint64_t cr0 = CR0_PE | (1ull << 4) /* ET */;
     vmwrite(VMCS_GUEST_CR0, vmx_fix_cr(cr0, caps.cr0_fixed0 & ~(CR0_PE | CR0_PG), caps.cr0_fixed1));
@@ -248,9 +249,10 @@ static void setup_guest(struct vcpu *v, uint32_t entry, uint32_t ebx)
     vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
     memset(&v->regs, 0, sizeof(v->regs));
     v->regs.rbx = ebx;
+    v->regs.rsi = esi;
 }
 
-int vmx_setup_vmcs(struct vcpu *v, struct palloc *pa, uint32_t entry, uint32_t ebx)
+int vmx_setup_vmcs(struct vcpu *v, struct palloc *pa, uint32_t entry, uint32_t ebx, uint32_t esi)
 {
     uint64_t vmcs = zalloc_page(pa);
     if (!vmcs) {
@@ -269,7 +271,7 @@ int vmx_setup_vmcs(struct vcpu *v, struct palloc *pa, uint32_t entry, uint32_t e
     v->vmcs_pa = vmcs;
     setup_host(v);
     setup_controls(v);
-    setup_guest(v, entry, ebx);
+    setup_guest(v, entry, ebx, esi);
     return 0;
 }
 
