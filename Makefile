@@ -30,7 +30,7 @@ LINUX_CPUS ?= 1
 AGENTS := rfork parttrack ckpt
 AGENTS_PRESENT := $(foreach a,$(AGENTS),$(if $(wildcard guest/$(a)/Makefile),$(a)))
 
-.PHONY: FORCE linux run-testguest all help deps vmm guests image run check e2e test bench bench-vmm clean agents
+.PHONY: FORCE linux run-testguest image-testguest all help deps vmm guests image run check e2e test bench bench-vmm clean agents
 all: vmm guests
 
 help:
@@ -40,7 +40,8 @@ help:
 	@echo "make test       the whole suite: host unit tests, agent tests, emulator tests"
 	@echo "make check      host unit tests of the VMM logic (seconds)"
 	@echo "make e2e        emulator tests (Bochs)"
-	@echo "make image      build $(B)/hindsight.iso (BIOS+UEFI GRUB, VMM, test guest, config)"
+	@echo "make image      build $(B)/hindsight.iso (BIOS+UEFI GRUB, VMM, Linux demo; same variables as run)"
+	@echo "make image-testguest   the same with the tiny test guest on two cores"
 	@echo "make bench      all benchmarks; bench-vmm, bench-rfork, bench-parttrack, bench-ckpt one by one"
 	@echo "make deps       install missing Debian packages"
 
@@ -78,9 +79,16 @@ $(B)/guests/testguest.elf: tests/guests/testguest.asm tests/guests/guest.ld
 	$(NASM) -f elf32 -o $(B)/guests/testguest.o $<
 	$(LD) -m elf_i386 -n --no-warn-rwx-segments -T tests/guests/guest.ld -o $@ $(B)/guests/testguest.o
 
-image: $(B)/hindsight.iso
-$(B)/hindsight.iso: $(B)/hindsight.elf $(B)/guests/testguest.elf host-tools/mkiso.sh
-	host-tools/mkiso.sh --out $@ --kernel $(B)/guests/testguest.elf --config-line "cmdline=hello"
+# A bootable ISO (BIOS and UEFI GRUB) of the same demo as `make run`, for a USB stick.
+image: all linux
+	host-tools/mkiso.sh --out $(B)/hindsight.iso --kernel $(B)/guest-kernel.elf --initrd $(INITRD) \
+	  --config-line cores=1 --config-line mem=$(MEM) --config-line initrd=initrd \
+	  --config-line guest_console=raw --config-line "cmdline=$(CMDLINE)"
+	@echo "built $(B)/hindsight.iso"
+
+image-testguest: all
+	host-tools/mkiso.sh --out $(B)/hindsight-testguest.iso --kernel $(B)/guests/testguest.elf --config-line cmdline=hello
+	@echo "built $(B)/hindsight-testguest.iso"
 
 # Host unit tests: the pure VMM logic, compiled for the host with sanitizers.
 $(B)/tests/unit: $(UNIT_C) $(PURE_C) $(wildcard tests/unit/*.h vmm/*.h vmm/dev/*.h)

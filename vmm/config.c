@@ -11,7 +11,7 @@ void config_defaults(struct config *c)
     c->cores = 2;
     memcpy(c->kernel, "kernel", 7);
     c->console = CONSOLE_COM1 | CONSOLE_E9;
-    c->rtc_epoch = 1767225600; /* 2026-01-01 00:00:00 UTC */
+    c->rtc_epoch = 0; /* take the machine's clock */
 }
 
 static bool eq(const char *s, size_t n, const char *lit) { return strlen(lit) == n && !strncmp(s, lit, n); }

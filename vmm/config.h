@@ -20,7 +20,7 @@ struct config {
     bool sim_vmx_locked_off;         /* test aid: act as firmware that locked VMX off */
     bool sim_vmm_fault;              /* test aid: fault inside the VMM to prove the exception path */
     bool raw_console;                /* guest_console=raw: Primary's bytes go straight to the console */
-    uint64_t rtc_epoch;              /* Unix time the guests' RTC shows at guest time 0 */
+    uint64_t rtc_epoch;              /* Unix time the guests' RTC shows at guest time 0; 0: the machine's clock */
 };
 
 /* Fills in the defaults used when a key is absent. */

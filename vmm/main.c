@@ -172,6 +172,8 @@ void vmm_main(uint32_t magic, uint64_t mbi)
     if (vmx_enable(&pa, &cfg, 0))
         fail_run("no-vmx");
     vtime_init();
+    if (!cfg.rtc_epoch)
+        cfg.rtc_epoch = platform_read_rtc(); /* read once: both guests must see the same clock */
     cpuid_filter_set_tsc_hz(vtime_tsc_hz());
     unsigned n = cfg.cores;
     uint64_t ram = palloc_alloc(&pa, cfg.guest_mem * n / PAGE_SIZE, 2ull << 20);

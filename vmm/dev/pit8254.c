@@ -104,10 +104,20 @@ void pit_write(struct pit8254 *p, uint16_t port, uint8_t v, uint64_t now)
         bool was = p->ch[2].gate;
         p->port61 = v & 3;
         p->ch[2].gate = v & 1;
-        if (p->ch[2].gate && !was && (p->ch[2].mode == 1 || p->ch[2].mode == 5 || !p->ch[2].armed))
+        struct pit_channel *c2 = &p->ch[2];
+        if (c2->gate && !was && (c2->mode == 1 || c2->mode == 5 || !c2->armed))
             start(p, 2, now); /* a rising gate (re)starts the count */
-        else if (!p->ch[2].gate && p->ch[2].mode != 0)
-            p->ch[2].armed = false;
+        else if (!c2->gate && was && c2->armed) {
+            uint64_t e = elapsed(c2, now);
+            if (c2->mode == 2 || c2->mode == 3) {
+                c2->armed = false; /* stops with OUT high; the rising gate reloads */
+            } else if ((c2->mode == 0 || c2->mode == 4) && e < c2->count) {
+                /* Suspended where it is: the rest of the count runs once the gate rises
+                 * (mode 0 and 4 never reload, so the remainder can stand in for the count). */
+                c2->count -= (uint32_t)e;
+                c2->armed = false;
+            } /* modes 1 and 5 ignore a low gate; past terminal count the gate does not affect OUT */
+        }
         return;
     }
     if (port == 0x43) {
