@@ -119,6 +119,8 @@ static pid_t clone_at_entry(struct rf_ctx *c, pid_t pid, const struct user_regs_
         if (trace_wait(c, pid, &status, &dl, 0) < 0) {
             int e = errno;
             trace_abandon(c, pid);
+            if (child > 0) /* its registers are clone's, not the program's: it must not run */
+                kill(child, SIGKILL);
             return rf_fail(c, e, "process %d did not finish the clone: %s", (int)pid, strerror(e));
         }
         enum stop_kind k = stop_classify(status, &sig);
@@ -136,8 +138,11 @@ static pid_t clone_at_entry(struct rf_ctx *c, pid_t pid, const struct user_regs_
         }
         if (k == STOP_SIGNAL)
             pass_sig = sig; /* cannot happen before syscall exit, but never swallow one */
-        if (ptrace(PTRACE_SYSCALL, pid, 0, 0) < 0)
+        if (ptrace(PTRACE_SYSCALL, pid, 0, 0) < 0) {
+            if (child > 0)
+                return child; /* the target was killed just now; the copy is complete */
             return rf_fail(c, ESRCH, "process %d died during the duplication", (int)pid);
+        }
     }
     struct user_regs_struct ex;
     if (ptrace(PTRACE_GETREGS, pid, 0, &ex) < 0)

@@ -7,8 +7,9 @@
 
 /* Nanoseconds on CLOCK_MONOTONIC, comparable across processes. */
 double now_ns(void);
-/* Median of n values (reorders v). */
-double median(double *v, int n);
+/* Smallest of n values: on a shared machine other load only ever adds time, so the best of
+ * several runs is the closest to the cost itself. */
+double best(const double *v, int n);
 /* Print a headline in the conventions' format. */
 void headline(const char *name, double value, const char *unit, const char *base, double base_value);
 /* Anonymous private memory of bytes, 4 KiB pages (as the seed's 4096 B page size), touched. */

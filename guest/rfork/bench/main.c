@@ -17,16 +17,13 @@ double now_ns(void)
     return t.tv_sec * 1e9 + t.tv_nsec;
 }
 
-static int cmp(const void *a, const void *b)
+double best(const double *v, int n)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    double m = v[0];
+    for (int i = 1; i < n; i++)
+        if (v[i] < m)
+            m = v[i];
+    return m;
 }
 
 void headline(const char *name, double value, const char *unit, const char *base, double base_value)
