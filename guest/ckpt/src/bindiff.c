@@ -12,11 +12,71 @@ static int is_pcrel(uint32_t t)
 
 /* Same target in both binaries: same named symbol and addend, or the same
  * bytes at the referenced place (anonymous literals such as strings). */
+static const char *real_name(const char *n)
+{
+    /* assembler-local labels (.LC0, .L12) are renumbered freely between builds */
+    if (!n)
+        return NULL;
+    const char *c = strrchr(n, ':');
+    return strncmp(c ? c + 1 : n, ".L", 2) ? n : NULL;
+}
+
+static int same_target(struct bindiff *d, const struct erel *a, const struct erel *b);
+static int shallow_same(struct bindiff *d, const struct erel *a, const struct erel *b);
+
+/* Data compared byte for byte, except fields that carry relocations (jump
+ * tables, pointer tables): those must refer to the same place in both. */
+static int same_data(struct bindiff *d, const uint8_t *pa, const uint8_t *pb, uint64_t ta, uint64_t tb, uint64_t l,
+                     int depth)
+{
+    size_t io = elf_rel_from(d->o, ta), in = elf_rel_from(d->n, tb);
+    for (uint64_t k = 0; k < l;) {
+        int ro = io < d->o->nrel && d->o->rels[io].addr == ta + k;
+        int rn = in < d->n->nrel && d->n->rels[in].addr == tb + k;
+        if (ro != rn)
+            return 0;
+        if (ro) {
+            const struct erel *x = &d->o->rels[io++], *y = &d->n->rels[in++];
+            int w = elf_rel_width(x->type);
+            if (x->type != y->type || w <= 0 || !(depth > 0 ? shallow_same(d, x, y) : same_target(d, x, y)))
+                return 0;
+            k += w;
+            continue;
+        }
+        if (pa[k] != pb[k])
+            return 0;
+        k++;
+        while (io < d->o->nrel && d->o->rels[io].addr < ta + k)
+            io++;
+        while (in < d->n->nrel && d->n->rels[in].addr < tb + k)
+            in++;
+    }
+    return 1;
+}
+
+/* Same place by name only (no content comparison): used for relocations inside data. */
+static int shallow_same(struct bindiff *d, const struct erel *a, const struct erel *b)
+{
+    const char *na = real_name(a->symname), *nb = real_name(b->symname);
+    if (na && nb)
+        return !strcmp(na, nb) && a->addend == b->addend;
+    if (!!na != !!nb)
+        return 0;
+    uint64_t ta = a->target + (is_pcrel(a->type) ? 4 : 0), tb = b->target + (is_pcrel(b->type) ? 4 : 0);
+    const struct esym *sa = elf_sym_at(d->o, ta, 1), *sb = elf_sym_at(d->n, tb, 1);
+    if (!sa)
+        sa = elf_sym_at(d->o, ta, 0);
+    if (!sb)
+        sb = elf_sym_at(d->n, tb, 0);
+    return sa && sb && !strcmp(sa->name, sb->name) && ta - sa->addr == tb - sb->addr;
+}
+
 static int same_target(struct bindiff *d, const struct erel *a, const struct erel *b)
 {
-    if (a->symname && b->symname)
-        return !strcmp(a->symname, b->symname) && a->addend == b->addend;
-    if (!!a->symname != !!b->symname)
+    const char *na = real_name(a->symname), *nb = real_name(b->symname);
+    if (na && nb)
+        return !strcmp(na, nb) && a->addend == b->addend;
+    if (!!na != !!nb)
         return 0;
     uint64_t ta = a->target + (is_pcrel(a->type) ? 4 : 0), tb = b->target + (is_pcrel(b->type) ? 4 : 0);
     const struct esym *sa = elf_sym_at(d->o, ta, 0), *sb = elf_sym_at(d->n, tb, 0);
@@ -34,11 +94,19 @@ static int same_target(struct bindiff *d, const struct erel *a, const struct ere
     if (!xa->data || !xb->data)
         return ta - xa->addr == tb - xb->addr;
     uint64_t la = xa->addr + xa->size - ta, lb = xb->addr + xb->size - tb;
+    const uint8_t *pa = xa->data + (ta - xa->addr), *pb = xb->data + (tb - xb->addr);
+    /* A string literal is compared up to its NUL; other anonymous data (SIMD
+     * constants, tables) over 16 bytes, since its true extent is unknown. */
     uint64_t l = la < lb ? la : lb;
-    if (l > 32)
-        l = 32;
-    return la >= l && lb >= l && !memcmp(xa->data + (ta - xa->addr), xb->data + (tb - xb->addr), l);
+    const uint8_t *nul = memchr(pa, 0, l < 256 ? l : 256);
+    if (nul && nul - pa >= 1)
+        l = nul - pa + 1;
+    else if (l > 16)
+        l = 16;
+    return same_data(d, pa, pb, ta, tb, l, 1);
 }
+
+static void build_anchors(struct bindiff *d);
 
 static const uint8_t *code_of(const struct elfbin *b, const struct esym *s)
 {
@@ -48,6 +116,35 @@ static const uint8_t *code_of(const struct elfbin *b, const struct esym *s)
     if (!x->data || s->addr < x->addr || s->addr + s->size > x->addr + x->size)
         return NULL;
     return x->data + (s->addr - x->addr);
+}
+
+/* The assembler resolves calls/jumps to functions in the same section itself,
+ * leaving no relocation: such a rel32 matches if both point at the same
+ * function + offset. Returns the field length matched at/around K, or 0. */
+static int same_branch(struct bindiff *d, const struct esym *so, const struct esym *sn, const uint8_t *co,
+                       const uint8_t *cn, uint64_t k, uint64_t lo)
+{
+    for (uint64_t back = 1; back <= 5 && back <= k; back++) {
+        uint64_t op = k - back, f;
+        if (op < lo)
+            break;
+        if (co[op] == 0xe8 || co[op] == 0xe9)
+            f = op + 1;
+        else if (op >= 1 && co[op - 1] == 0x0f && (co[op] & 0xf0) == 0x80)
+            f = op + 1;
+        else
+            continue;
+        if (co[op] != cn[op] || f > k || f + 4 <= k || f + 4 > so->size)
+            continue;
+        int32_t da, db;
+        memcpy(&da, co + f, 4);
+        memcpy(&db, cn + f, 4);
+        uint64_t ta = so->addr + f + 4 + (int64_t)da, tb = sn->addr + f + 4 + (int64_t)db;
+        const struct esym *xa = elf_sym_at(d->o, ta, 1), *xb = elf_sym_at(d->n, tb, 1);
+        if (xa && xb && !strcmp(xa->name, xb->name) && ta - xa->addr == tb - xb->addr)
+            return (int)(f + 4 - k);
+    }
+    return 0;
 }
 
 static int compare_func(struct bindiff *d, const struct esym *so, const struct esym *sn)
@@ -69,14 +166,29 @@ static int compare_func(struct bindiff *d, const struct esym *so, const struct e
         uint64_t end = mo ? d->o->rels[io].addr - so->addr : so->size;
         if (mo && end != d->n->rels[in].addr - sn->addr)
             return 2;
-        if (end < pos || memcmp(co + pos, cn + pos, end - pos))
+        if (end < pos) {
+            ck_info("%s differs: overlapping relocations", so->name);
             return 2;
+        }
+        for (uint64_t k = pos; k < end; k++) {
+            if (co[k] == cn[k])
+                continue;
+            int skip = same_branch(d, so, sn, co, cn, k, pos);
+            if (!skip || k + skip > end) {
+                ck_info("%s differs: code bytes at +%#lx", so->name, (unsigned long)k);
+                return 2;
+            }
+            k += skip - 1;
+        }
         if (!mo)
             return 1;
         const struct erel *ro = &d->o->rels[io], *rn = &d->n->rels[in];
         int w = elf_rel_width(ro->type);
-        if (ro->type != rn->type || w < 0 || !same_target(d, ro, rn))
+        if (ro->type != rn->type || w < 0 || !same_target(d, ro, rn)) {
+            ck_info("%s differs: relocation at +%#lx (%s%+ld)", so->name, (unsigned long)end,
+                    ro->symname ? ro->symname : "section", (long)ro->addend);
             return 2;
+        }
         pos = end + w;
         io++;
         in++;
@@ -102,6 +214,8 @@ int bd_init(struct bindiff *d, const struct elfbin *o, const struct elfbin *n, c
             d->manual[k++] = ck_xstrdup(t);
         free(cp);
     }
+    if (!d->same && d->precise)
+        build_anchors(d);
     /* Writable data layout: every writable section and data object must sit at the same place. */
     d->rw_same = 1;
     for (size_t i = 0; i < o->nsec && d->rw_same; i++) {
@@ -136,6 +250,40 @@ int bd_init(struct bindiff *d, const struct elfbin *o, const struct elfbin *n, c
         }
     }
     return 0;
+}
+
+static int cmp_anchor(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    return *x < *y ? -1 : *x > *y;
+}
+
+/* Literals and tables have no symbol, but unchanged code refers to them through
+ * corresponding relocations: each such pair tells where the literal went. */
+static void build_anchors(struct bindiff *d)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < d->o->nsym; i++) {
+        const struct esym *s = &d->o->syms[i];
+        if (s->type != STT_FUNC || !s->size || bd_changed(d, s))
+            continue;
+        const struct esym *t = elf_sym_named(d->n, s->name);
+        size_t io = elf_rel_from(d->o, s->addr), in = elf_rel_from(d->n, t->addr);
+        for (; io < d->o->nrel && d->o->rels[io].addr < s->addr + s->size; io++, in++) {
+            const struct erel *a = &d->o->rels[io], *b = &d->n->rels[in];
+            if (real_name(a->symname))
+                continue;
+            uint64_t ta = a->target + (is_pcrel(a->type) ? 4 : 0), tb = b->target + (is_pcrel(b->type) ? 4 : 0);
+            if (ta == tb || ta < d->o->img_lo || ta >= d->o->img_hi || (ta >= d->o->text_lo && ta < d->o->text_hi))
+                continue;
+            if (d->nanchors == cap)
+                d->anchors = ck_xrealloc(d->anchors, (cap = cap ? cap * 2 : 1024) * sizeof *d->anchors);
+            d->anchors[d->nanchors].from = ta;
+            d->anchors[d->nanchors].to = tb;
+            d->nanchors++;
+        }
+    }
+    qsort(d->anchors, d->nanchors, sizeof *d->anchors, cmp_anchor);
 }
 
 static int manual_has(const struct bindiff *d, const char *name)
@@ -174,6 +322,13 @@ int bd_xlate_text(struct bindiff *d, uint64_t old, uint64_t *out)
         return 0;
     }
     const struct esym *s = elf_sym_at(d->o, old, 1);
+    if (!s && (s = elf_sym_exact(d->o, old))) {
+        const struct esym *t = elf_sym_named(d->n, s->name);
+        if (!t)
+            return ck_err("code label %s does not exist in the new binary", s->name);
+        *out = t->addr;
+        return 0;
+    }
     if (!s) {
         /* Unsymbolled code (PLT stubs): identical bytes at the identical place translate to themselves. */
         const struct esec *a = elf_sec_at(d->o, old), *b = elf_sec_at(d->n, old);
@@ -207,7 +362,40 @@ int bd_xlate_data(struct bindiff *d, uint64_t old, uint64_t *out)
         *out = t->addr + (old - s->addr);
         return 0;
     }
+    size_t lo = 0, hi = d->nanchors;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (d->anchors[mid].from < old)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < d->nanchors && d->anchors[lo].from == old) {
+        *out = d->anchors[lo].to;
+        return 0;
+    }
+    const struct esym *lab = elf_sym_exact(d->o, old);
+    if (lab) {
+        const struct esym *t = elf_sym_named(d->n, lab->name);
+        if (t) {
+            *out = t->addr;
+            return 0;
+        }
+    }
     const struct esec *a = elf_sec_at(d->o, old), *b = elf_sec_at(d->n, old);
+    if (a) {
+        /* same offset in the same-named section with the same bytes (e.g. .eh_frame start) */
+        for (size_t k = 0; k < d->n->nsec; k++) {
+            const struct esec *c = &d->n->secs[k];
+            uint64_t off = old - a->addr;
+            if (strcmp(c->name, a->name) || !a->data || !c->data || off + 16 > a->size || off + 16 > c->size)
+                continue;
+            if (!memcmp(a->data + off, c->data + off, 16)) {
+                *out = c->addr + off;
+                return 0;
+            }
+        }
+    }
     if (!a || !b || strcmp(a->name, b->name))
         return ck_err("address %#lx is in no data object that exists in the new binary", (unsigned long)old);
     if (a->data && b->data) {
@@ -240,6 +428,7 @@ void bd_print_changed(struct bindiff *d, FILE *f)
 void bd_free(struct bindiff *d)
 {
     free(d->chg);
+    free(d->anchors);
     if (d->manual) {
         for (char **m = d->manual; *m; m++)
             free(*m);

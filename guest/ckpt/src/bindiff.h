@@ -13,6 +13,8 @@ struct bindiff {
     int precise;          /* both have relocations: moved-but-unchanged code is recognised */
     unsigned char *chg;   /* per old symbol: 0 unknown, 1 unchanged, 2 changed */
     char **manual;        /* user-given changed function names (NULL-terminated), or NULL */
+    struct { uint64_t from, to; } *anchors; /* anonymous data referenced by unchanged code: old -> new */
+    size_t nanchors;
     int rw_same;          /* writable data has the identical layout in both */
     char rw_why[512];     /* why not (first difference) */
 };

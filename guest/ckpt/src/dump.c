@@ -87,6 +87,11 @@ int ck_dump_stopped(pid_t pid, const char *dir, const char *func, struct dump_st
     p->pid = pid;
     p->starttime = ck_proc_starttime(pid);
     p->start_brk = ck_proc_stat(pid, 47);
+    p->start_stack = ck_proc_stat(pid, 28);
+    p->arg_start = ck_proc_stat(pid, 48);
+    p->arg_end = ck_proc_stat(pid, 49);
+    p->env_start = ck_proc_stat(pid, 50);
+    p->env_end = ck_proc_stat(pid, 51);
     p->nthreads = 1;
     if (func)
         ck_copy(p->func, sizeof p->func, func);
@@ -126,6 +131,7 @@ int ck_dump_stopped(pid_t pid, const char *dir, const char *func, struct dump_st
             goto out;
         }
     }
+    pt_rseq_config(pid, &p->rseq_ptr, &p->rseq_size, &p->rseq_sig);
     if (save_sigactions(pid, p, acts) < 0)
         goto out;
     int nf = frames_unwind(pid, &fr);

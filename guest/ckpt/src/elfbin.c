@@ -181,8 +181,7 @@ int elf_load(struct elfbin *b, const char *path)
         if (s.st_shndx == SHN_UNDEF || s.st_shndx >= SHN_LORESERVE || (t != STT_FUNC && t != STT_OBJECT &&
                                                                         t != STT_TLS && t != STT_NOTYPE && t != STT_GNU_IFUNC))
             continue;
-        if (t == STT_NOTYPE && s.st_size == 0)
-            continue;
+        /* size-0 labels are kept: glibc's __restore_rt, crtbegin's __EH_FRAME_BEGIN__ are pointed at */
         struct esym *y = &b->syms[b->nsym++];
         y->name = q;
         y->addr = s.st_value;
@@ -283,7 +282,44 @@ const struct esym *elf_sym_at(const struct elfbin *b, uint64_t addr, int funcs)
     return NULL;
 }
 
+const struct esym *elf_sym_exact(const struct elfbin *b, uint64_t addr)
+{
+    size_t lo = 0, hi = b->nsym;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (b->syms[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < b->nsym && b->syms[lo].addr == addr; lo++)
+        if (!b->syms[lo].dup && b->syms[lo].type != STT_TLS)
+            return &b->syms[lo];
+    return NULL;
+}
+
+static const struct esym *sym_named_exact(const struct elfbin *b, const char *name);
+
 const struct esym *elf_sym_named(const struct elfbin *b, const char *name)
+{
+    const struct esym *s = sym_named_exact(b, name);
+    if (s || strchr(name, ':'))
+        return s;
+    /* a user may name a static function without its file: accept it when unique */
+    size_t n = strlen(name);
+    const struct esym *found = NULL;
+    for (size_t i = 0; i < b->nsym; i++) {
+        const char *q = b->syms[i].name, *c = strrchr(q, ':');
+        if (c && !strcmp(c + 1, name) && (size_t)(c + 1 - q) + n == strlen(q)) {
+            if (found && found->addr != b->syms[i].addr)
+                return NULL;
+            found = &b->syms[i];
+        }
+    }
+    return found;
+}
+
+static const struct esym *sym_named_exact(const struct elfbin *b, const char *name)
 {
     size_t lo = 0, hi = b->nsym;
     while (lo < hi) {

@@ -52,6 +52,8 @@ int elf_load(struct elfbin *b, const char *path);
 void elf_free(struct elfbin *b);
 /* The sized symbol containing ADDR (functions if FUNCS, else data objects), or NULL. */
 const struct esym *elf_sym_at(const struct elfbin *b, uint64_t addr, int funcs);
+/* A (non-TLS) symbol starting exactly at ADDR, sized or not (e.g. glibc's __restore_rt), or NULL. */
+const struct esym *elf_sym_exact(const struct elfbin *b, uint64_t addr);
 /* The unique symbol with qualified NAME, or NULL. */
 const struct esym *elf_sym_named(const struct elfbin *b, const char *name);
 /* The allocated section containing ADDR, or NULL. */

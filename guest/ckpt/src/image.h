@@ -53,7 +53,10 @@ struct ck_proc {
     struct user_regs_struct regs;
     uint64_t sigmask;
     uint64_t start_brk, brk;
+    uint64_t start_stack, arg_start, arg_end, env_start, env_end; /* for prctl(PR_SET_MM_MAP) */
     uint64_t xstate_kind;   /* NT_X86_XSTATE or NT_PRFPREG */
+    uint64_t rseq_ptr;      /* glibc's rseq registration (in TLS), re-registered at restore */
+    uint32_t rseq_size, rseq_sig;
     struct { uint64_t start, end; char name[16]; } special[4]; /* [vvar]/[vdso] placement */
     char func[128];         /* function whose return triggered it ("" for dump) */
     char exe[1024];

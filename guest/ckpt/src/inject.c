@@ -80,6 +80,23 @@ int pt_write(pid_t pid, unsigned long addr, const void *buf, size_t len)
     return 0;
 }
 
+#ifndef PTRACE_GET_RSEQ_CONFIGURATION
+#define PTRACE_GET_RSEQ_CONFIGURATION 0x420f
+#endif
+
+int pt_rseq_config(pid_t pid, uint64_t *ptr, uint32_t *size, uint32_t *sig)
+{
+    struct { uint64_t ptr; uint32_t size, sig, flags, pad; } c = {0, 0, 0, 0, 0};
+    *ptr = 0;
+    *size = *sig = 0;
+    if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid, sizeof c, &c) < 0)
+        return 0; /* older kernel: no rseq to care about */
+    *ptr = c.ptr;
+    *size = c.size;
+    *sig = c.sig;
+    return 0;
+}
+
 int inj_begin(struct inj *in, pid_t pid, unsigned long gadget)
 {
     memset(in, 0, sizeof *in);
@@ -130,6 +147,10 @@ long inj_syscall(struct inj *in, long nr, long a1, long a2, long a3, long a4, lo
          * Re-check rip to know which. */
         struct user_regs_struct cur;
         ptrace(PTRACE_GETREGS, in->pid, 0, &cur);
+        ck_info("injected syscall %ld: unexpected stop %#x at %#llx", nr, st, cur.rip);
+        if (WSTOPSIG(st) == SIGSEGV || WSTOPSIG(st) == SIGBUS || WSTOPSIG(st) == SIGILL)
+            return ck_err("process %d faulted (signal %d at %#llx) during injected syscall %ld", in->pid,
+                          WSTOPSIG(st), cur.rip, nr), -ENOSYS - 4096;
         if (cur.rip == in->gadget + 3)
             break;
         if (WSTOPSIG(st) != SIGTRAP && (st >> 16) == 0)

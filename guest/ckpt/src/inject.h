@@ -25,6 +25,8 @@ int pt_wait(pid_t pid, int *status);
 int pt_read(pid_t pid, unsigned long addr, void *buf, size_t len);
 /* Writes tracee memory (process_vm_writev; POKEDATA fallback so read-only text can be patched). */
 int pt_write(pid_t pid, unsigned long addr, const void *buf, size_t len);
+/* The tracee's rseq registration (kernel 5.13+); 0 and zeroed output when none. */
+int pt_rseq_config(pid_t pid, uint64_t *ptr, uint32_t *size, uint32_t *sig);
 /* Begins an injection session using GADGET (any mapped executable address) as the trampoline. */
 int inj_begin(struct inj *in, pid_t pid, unsigned long gadget);
 /* Runs one system call in the tracee; returns its raw result (negative errno on failure). */

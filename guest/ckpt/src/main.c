@@ -6,6 +6,7 @@
 #include "inject.h"
 #include "restore.h"
 #include "retrap.h"
+#include "tcp.h"
 #include "util.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +17,14 @@
 static int usage(void)
 {
     fputs("usage:\n"
-          "  ckpt watch PID --at-return F[,G...] --dir DIR [--max N]   checkpoint whenever F returns\n"
+          "  ckpt watch PID --at-return F[,G...] --dir DIR [--max N [--kill-after]]\n"
+          "                                                           checkpoint whenever F returns\n"
           "  ckpt ctl DIR add|remove F[,G...] | quit                    change a running watch\n"
           "  ckpt dump PID --dir DIR                                    checkpoint now\n"
           "  ckpt restore DIR --binary NEW [--old-binary OLD] [--changed F,G] [--no-replace] [--check]\n"
           "  ckpt info DIR                                              verify and describe an image\n"
           "  ckpt diff OLD NEW                                          list changed functions\n"
+          "  ckpt tcp-repair-available                                  exit 0 if TCP_REPAIR works here\n"
           "options: -v verbose\n",
           stderr);
     return 2;
@@ -140,6 +143,7 @@ int main(int argc, char **argv)
         struct watch_opts wo = {.pid = pid, .dir = dir, .funcs = opt(argc, argv, "--at-return")};
         const char *mx = opt(argc, argv, "--max");
         wo.max = mx ? atoi(mx) : 0;
+        wo.kill_after = flag(argc, argv, "--kill-after");
         if (!wo.funcs)
             return usage();
         return watch_run(&wo) < 0 ? fail() : 0;
@@ -175,6 +179,11 @@ int main(int argc, char **argv)
                (unsigned long long)st.xl_code, (unsigned long long)st.xl_data, (unsigned long long)st.xl_mangled,
                st.replaced ? "; replaced the running checkpointed process" : "");
         return 0;
+    }
+    if (!strcmp(cmd, "tcp-repair-available")) {
+        int ok = tcp_repair_available();
+        printf("TCP_REPAIR %savailable here\n", ok ? "" : "not ");
+        return ok ? 0 : 1;
     }
     if (!strcmp(cmd, "info") && argc >= 3)
         return cmd_info(argv[2]);

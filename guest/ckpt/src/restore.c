@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/prctl.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -111,6 +112,13 @@ static int make_plan(struct plan *pl, const struct restore_opts *o, struct resto
         }
     if (!fr || nfr == 0)
         return ck_err("image has no saved call stack");
+    if (!pl->d.same) {
+        /* A partial unwind would hide frames from the changed-function check. */
+        const struct esym *outer = elf_sym_at(&pl->o, fr[nfr - 1].ip - 1, 1);
+        if (!outer || strcmp(outer->name, "_start"))
+            return ck_err("refusing to restore: the saved call stack is incomplete (unwinding stopped in %s); "
+                          "link with -Wl,--eh-frame-hdr", outer ? outer->name : "unknown code");
+    }
     for (size_t i = 0; i < nfr; i++) {
         uint64_t ip = fr[i].ip, at = i ? ip - 1 : ip; /* a return address may sit just past its function */
         const struct esym *s = elf_sym_at(&pl->o, at, 1);
@@ -410,6 +418,13 @@ static int restore_memory(struct inj *in, struct plan *pl, struct restore_stats 
             memcpy(newrw + (t->addr - nrw_lo), src, s->size);
         }
     }
+    /* The kernel writes the rseq area (in the TLS we are about to unmap) on every return to user mode. */
+    uint64_t rptr;
+    uint32_t rsize, rsig;
+    pt_rseq_config(pid, &rptr, &rsize, &rsig);
+    if (rptr && sys(in, inj_syscall(in, SYS_rseq, rptr, rsize, 1 /* RSEQ_FLAG_UNREGISTER */, rsig, 0, 0),
+                    "unregister rseq") < 0)
+        goto out;
     /* Clear out everything but the new binary's code/read-only data, the kernel's mappings and scratch. */
     for (int i = 0; i < nv; i++) {
         int keep = (v[i].inode == exe_ino && !(v[i].prot & PROT_WRITE)) || v[i].name[0] == '[' ? 1 : 0;
@@ -465,22 +480,36 @@ out:
     return rc;
 }
 
-/* prctl(PR_SET_MM) acts on the caller, so it must run inside the new process. */
+/* prctl(PR_SET_MM_MAP) acts on the caller, so it runs inside the new process; unlike the
+ * single-field PR_SET_MM calls it needs no CAP_SYS_RESOURCE. Heap, stack and argument
+ * bounds become the saved ones so brk()/sbrk() continue on the restored heap. */
 static int set_brk(struct inj *in, struct plan *pl)
 {
     if (!pl->p->brk)
         return 0;
-    uint64_t sb = pl->p->start_brk ? pl->p->start_brk : pl->p->brk;
-    long a = inj_syscall(in, SYS_prctl, PR_SET_MM, PR_SET_MM_START_BRK, sb, 0, 0, 0);
-    long b = inj_syscall(in, SYS_prctl, PR_SET_MM, PR_SET_MM_BRK, pl->p->brk, 0, 0, 0);
-    if (a < 0 || b < 0) {
-        /* order matters to the kernel's checks; try the other one */
-        b = inj_syscall(in, SYS_prctl, PR_SET_MM, PR_SET_MM_BRK, pl->p->brk, 0, 0, 0);
-        a = inj_syscall(in, SYS_prctl, PR_SET_MM, PR_SET_MM_START_BRK, sb, 0, 0, 0);
-    }
-    if (a < 0 || b < 0)
-        ck_warn("cannot move the heap bounds (prctl PR_SET_MM: %s); malloc will fall back to mmap",
-                strerror((int)-(a < 0 ? a : b)));
+    struct prctl_mm_map m;
+    memset(&m, 0, sizeof m);
+    m.start_code = ck_proc_stat(in->pid, 26);
+    m.end_code = ck_proc_stat(in->pid, 27);
+    m.start_data = ck_proc_stat(in->pid, 45);
+    m.end_data = ck_proc_stat(in->pid, 46);
+    m.start_brk = pl->p->start_brk ? pl->p->start_brk : pl->p->brk;
+    m.brk = pl->p->brk;
+    m.start_stack = pl->p->start_stack;
+    m.arg_start = pl->p->arg_start;
+    m.arg_end = pl->p->arg_end;
+    m.env_start = pl->p->env_start;
+    m.env_end = pl->p->env_end;
+    m.exe_fd = (uint32_t)-1;
+    unsigned long a = inj_put(in, 0, &m, sizeof m);
+    if (!a)
+        return -1;
+    long r = inj_syscall(in, SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, a, sizeof m, 0, 0);
+    if (r < -4095)
+        return -1;
+    if (r < 0)
+        ck_warn("cannot move the heap bounds (prctl PR_SET_MM_MAP: %s); malloc will fall back to mmap",
+                strerror((int)-r));
     return 0;
 }
 
@@ -494,11 +523,13 @@ static int take_over(struct plan *pl, int *frozen, int *nfrozen)
         const struct ck_fd *f = pl->img.recs[k].data;
         if (pl->img.recs[k].type != CK_REC_FD || (f->kind != CK_FD_TCP && f->kind != CK_FD_TCP_LISTEN))
             continue;
+        if (f->kind != CK_FD_TCP)
+            continue; /* listening sockets have no peer to hide from: they are just closed */
         int sk = fd_grab(old, f->fd);
         if (sk < 0)
             goto fail;
         frozen[(*nfrozen)++] = sk;
-        if (f->kind == CK_FD_TCP) {
+        {
             const struct ck_tcp *t = pl->img.recs[k + 1].data;
             if (tcp_check_unchanged(sk, t) < 0) {
                 ck_err("refusing to restore: TCP connection on fd %d: %s", f->fd, ck_strerror());
@@ -563,6 +594,9 @@ int ck_restore(const struct restore_opts *o, pid_t *newpid, struct restore_stats
     if (inj_begin(&in, pid, elf_sym_named(&pl.n, "main")->addr) < 0)
         goto out;
     if (inj_scratch(&in, CK_PAGE) < 0 || restore_memory(&in, &pl, st) < 0 || set_brk(&in, &pl) < 0)
+        goto out;
+    if (pl.p->rseq_ptr &&
+        sys(&in, inj_syscall(&in, SYS_rseq, pl.p->rseq_ptr, pl.p->rseq_size, 0, pl.p->rseq_sig, 0, 0), "rseq") < 0)
         goto out;
     unsigned long cwd = inj_put(&in, 0, pl.p->cwd, strlen(pl.p->cwd) + 1);
     if (!cwd || sys(&in, inj_syscall(&in, SYS_chdir, cwd, 0, 0, 0, 0, 0), "chdir") < 0)

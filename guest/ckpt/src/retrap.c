@@ -384,6 +384,13 @@ int watch_run(const struct watch_opts *o)
         pending_sig = sig;
     }
 detach:
+    if (!exited && o->kill_after && o->max && w.count >= o->max) {
+        kill(o->pid, SIGKILL);
+        int st;
+        while (waitpid(o->pid, &st, __WALL) == o->pid && !WIFEXITED(st) && !WIFSIGNALED(st))
+            ;
+        exited = 1;
+    }
     if (!exited) {
         if (!stopped) {
             ptrace(PTRACE_INTERRUPT, o->pid, 0, 0);

@@ -13,6 +13,7 @@ struct watch_opts {
     const char *dir;
     const char *funcs;   /* comma-separated function names */
     int max;             /* stop watching after this many checkpoints (0 = never) */
+    int kill_after;      /* after MAX checkpoints kill the process instead of letting it run on */
 };
 
 /* Watches until the process exits, `quit` arrives on DIR/control, a signal, or MAX checkpoints. */

@@ -183,10 +183,10 @@ int tcp_restore(const struct ck_tcp *t, const void *qv)
     int sk = socket(t->family, SOCK_STREAM, IPPROTO_TCP);
     if (sk < 0)
         return ck_errno("socket");
-    int one = 1;
+    /* Repair mode forces address reuse (SK_FORCE_REUSE), so the connection may share
+     * its port with the restored listener; SO_REUSEADDR afterwards would undo that. */
     if (repair(sk, TCP_REPAIR_ON) < 0)
         goto fail;
-    setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     int qn = TCP_SEND_QUEUE;
     uint32_t seq = t->snd_seq - t->outq_len;
     if (setsockopt(sk, IPPROTO_TCP, TCP_REPAIR_QUEUE, &qn, sizeof qn) < 0 ||

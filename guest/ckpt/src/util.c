@@ -13,10 +13,12 @@ static char errbuf[1024];
 
 int ck_err(const char *fmt, ...)
 {
+    char tmp[sizeof errbuf]; /* the arguments may include ck_strerror() itself */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    memcpy(errbuf, tmp, sizeof errbuf);
     return -1;
 }
 
