@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# guest/ckpt bench: the seed's Table 1 (system-call cost while watched) and
+# Table 2 (checkpoint and restart time vs. process memory), measured with the CLI.
+set -u
+cd "$(dirname "$0")/.."
+CK=./build/ckpt TP=./build/tp
+W=$(mktemp -d /tmp/ckpt-bench.XXXXXX)
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$W"' EXIT
+now() { date +%s.%N; }
+wait_file() { for _ in $(seq $(($3 * 20))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+line() { awk -v n="$1" -v v="$2" -v u="$3" -v bn="$4" -v bv="$5" 'BEGIN{printf "bench %s %.4f %s baseline %s %s ratio %.4f\n", n, v, u, bn, bv, v/bv}'; }
+
+ITERS=200000
+touch "$W/go-now"
+un=$($TP/sysbench "$W/go-now" $ITERS)
+$TP/sysbench "$W/go-later" $ITERS >"$W/sys.out" & sp=$!; PIDS+=($sp)
+$CK watch $sp --at-return watched_fn --dir "$W/sysimg" >"$W/watch.log" 2>&1 & wp=$!
+wait_file "$W/watch.log" "watching watched_fn" 10
+touch "$W/go-later"; wait $sp; wait $wp
+wa=$(cat "$W/sys.out")
+
+declare -A CKT RST
+SEED_CK=(1.36 3.11 4.81 6.44 8.15) SEED_RS=(1.50 3.19 4.45 5.46 6.90)
+i=0
+for mb in 100 200 300 400 500; do
+    $TP/memhog $mb >"$W/hog.out" & hp=$!; PIDS+=($hp)
+    wait_file "$W/hog.out" ready 60
+    rm -rf "$W/img"
+    t0=$(now); $CK dump $hp --dir "$W/img" >/dev/null || echo "dump failed" >&2; t1=$(now)
+    kill -9 $hp; wait $hp 2>/dev/null
+    t2=$(now); out=$($CK restore "$W/img" --binary $TP/memhog) || echo "restore failed: $out" >&2; t3=$(now)
+    np=$(echo "$out" | sed -n 's/^restored pid \([0-9]*\).*/\1/p'); PIDS+=($np)
+    # the restored process must be alive and still holding its memory
+    sleep 0.1; kill -0 "$np" 2>/dev/null || echo "restored memhog $mb MB died" >&2
+    kill -9 "$np" 2>/dev/null
+    CKT[$mb]=$(awk -v a=$t0 -v b=$t1 'BEGIN{print b-a}'); RST[$mb]=$(awk -v a=$t2 -v b=$t3 'BEGIN{print b-a}')
+    i=$((i + 1))
+done
+
+echo "Table 1: open+close of a file, microseconds per pair (seed: Core 2 Quad 2.4 GHz, kernel module)"
+printf "  %-28s %10s %10s\n" "" "seed" "ckpt"
+printf "  %-28s %10s %10.3f\n" "not watched" 2.28 "$un"
+printf "  %-28s %10s %10.3f\n" "watched (function not returning)" 3.66 "$wa"
+echo "Table 2: checkpoint and restart time, seconds (CLI wall time, image in page cache, no fsync)"
+printf "  %-8s %12s %12s %12s %12s\n" "memory" "seed ckpt" "ckpt" "seed restart" "restore"
+i=0
+for mb in 100 200 300 400 500; do
+    printf "  %-8s %12s %12.3f %12s %12.3f\n" "${mb}MB" "${SEED_CK[$i]}" "${CKT[$mb]}" "${SEED_RS[$i]}" "${RST[$mb]}"
+    i=$((i + 1))
+done
+line syscall_unwatched "$un" us seed_table1_unwatched 2.28
+line syscall_watched "$wa" us seed_table1_watched_n1 3.66
+i=0
+for mb in 100 200 300 400 500; do
+    line checkpoint_${mb}mb "${CKT[$mb]}" s seed_table2_checkpoint_${mb}mb "${SEED_CK[$i]}"
+    line restore_${mb}mb "${RST[$mb]}" s seed_table2_restart_${mb}mb "${SEED_RS[$i]}"
+    i=$((i + 1))
+done
