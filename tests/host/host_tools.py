@@ -1,0 +1,553 @@
+#!/usr/bin/env python3
+"""Tests of the Python/shell host tools: extract-vmlinux, newc.py, mkiso.sh.
+
+Prints one verdict line per test ("PASS: host/<name>", "FAIL: host/<name>: why",
+"SKIP: host/<name>: why") and ends with "N passed, N failed"; exits non-zero if any
+test failed. Each test works in its own temporary directory. `run.sh NAME...` runs
+only the tests whose names contain one of the NAMEs.
+"""
+import glob
+import gzip
+import lzma
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+import traceback
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+EXTRACT = os.path.join(ROOT, "host-tools", "extract-vmlinux")
+NEWC = os.path.join(ROOT, "host-tools", "newc.py")
+MKISO = os.path.join(ROOT, "host-tools", "mkiso.sh")
+
+PT_LOAD, PT_NOTE, PT_GNU_STACK = 1, 4, 0x6474E551
+XEN_ELFNOTE_PHYS32_ENTRY = 18
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, why):
+    if not cond:
+        raise Fail(why)
+
+
+def run(argv, **kw):
+    env = dict(os.environ, LC_ALL="C", TZ="UTC")  # cpio -tv's listing format
+    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300, env=env, **kw)
+
+
+def oneline(b):
+    s = b.decode(errors="replace") if isinstance(b, bytes) else b
+    s = " ".join(s.split())
+    return s[:300]
+
+
+def errtail(b):
+    """The last non-empty line of a tool's stderr (for a traceback: the exception)."""
+    lines = [l for l in b.decode(errors="replace").splitlines() if l.strip()]
+    return oneline(lines[-1]) if lines else "(no stderr)"
+
+
+# ---- ELF helpers ------------------------------------------------------------------
+
+def note(name, typ, desc):
+    n = name.encode() + b"\0"
+    pad = lambda b: b + b"\0" * (-len(b) % 4)
+    return struct.pack("<III", len(n), len(desc), typ) + pad(n) + pad(desc)
+
+
+def parse_notes(blob):
+    out, i = [], 0
+    while i + 12 <= len(blob):
+        namesz, descsz, typ = struct.unpack_from("<III", blob, i)
+        i += 12
+        name = blob[i:i + namesz].rstrip(b"\0").decode(errors="replace")
+        i += (namesz + 3) & ~3
+        desc = blob[i:i + descsz]
+        i += (descsz + 3) & ~3
+        out.append((name, typ, desc))
+    return out
+
+
+def phdrs(elf):
+    check(elf[:4] == b"\x7fELF", "not an ELF")
+    check(elf[4] == 2, "not ELF64")
+    phoff, = struct.unpack_from("<Q", elf, 32)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 54)
+    check(phentsize == 56, f"e_phentsize {phentsize}")
+    check(phoff + phnum * 56 <= len(elf), "program headers past the end of the file")
+    keys = ("type", "flags", "offset", "vaddr", "paddr", "filesz", "memsz", "align")
+    return [dict(zip(keys, struct.unpack_from("<IIQQQQQQ", elf, phoff + i * 56))) for i in range(phnum)]
+
+
+def build_elf(loads, note_in_first):
+    """An ELF64 executable: loads is [(vaddr, paddr, data, memsz, flags)], each placed at a
+    page-aligned offset; a PT_NOTE points at note_in_first = (offset inside load 0, bytes),
+    and a PT_GNU_STACK that a slimmed file should drop."""
+    n = len(loads) + 2
+    off = 0x1000
+    placed = []
+    for vaddr, paddr, data, memsz, flags in loads:
+        placed.append((off, vaddr, paddr, data, memsz, flags))
+        off = (off + len(data) + 0xFFF) & ~0xFFF
+    img = bytearray(off)
+    ehdr = bytearray(64)
+    ehdr[:16] = b"\x7fELF\x02\x01\x01" + b"\0" * 9
+    struct.pack_into("<HHIQQQIHHHHHH", ehdr, 16, 2, 62, 1, loads[0][1], 64, 0, 0, 64, 56, n, 64, 0, 0)
+    img[:64] = ehdr
+    rows = []
+    for o, vaddr, paddr, data, memsz, flags in placed:
+        img[o:o + len(data)] = data
+        rows.append((PT_LOAD, flags, o, vaddr, paddr, len(data), memsz, 0x1000))
+    noff, nbytes = note_in_first
+    o0, v0, p0 = placed[0][0], placed[0][1], placed[0][2]
+    check(img[o0 + noff:o0 + noff + len(nbytes)] == nbytes, "test bug: note bytes not inside load 0")
+    rows.insert(1, (PT_NOTE, 4, o0 + noff, v0 + noff, p0 + noff, len(nbytes), len(nbytes), 4))
+    rows.append((PT_GNU_STACK, 6, 0, 0, 0, 0, 0, 16))
+    for i, r in enumerate(rows):
+        struct.pack_into("<IIQQQQQQ", img, 64 + 56 * i, *r)
+    return bytes(img)
+
+
+def small_elf():
+    """Two PT_LOADs with zero tails, a Xen note (PHYS32_ENTRY among others) inside the first."""
+    notes = note("Xen", 6, b"linux\0") + note("Xen", XEN_ELFNOTE_PHYS32_ENTRY, struct.pack("<I", 0x01000345)) + \
+        note("GNU", 3, b"\x11\x22\x33\x44")
+    text = bytearray(b"\x90" * 0x400) + notes
+    text += bytes(range(1, 256)) * 8
+    text += b"\0" * 0x900                      # zero tail (bss-like, but inside filesz)
+    data = bytearray(b"DATA" * 0x300)
+    data[0x10:0x20] = b"\0" * 0x10              # interior zeros stay
+    data += b"\0" * 0x1800
+    loads = [(0xFFFFFFFF81000000, 0x1000000, bytes(text), len(text) + 0x2000, 5),
+             (0xFFFFFFFF82000000, 0x2000000, bytes(data), 0x10000, 6)]
+    return build_elf(loads, (0x400, notes)), notes
+
+
+def bzimage(payload, version=0x20F, setup_sects=3, pre=b"\xeb\x0e" + b"decompressor stub " * 20, post=b"\xcc" * 77):
+    """A fake bzImage: boot sector + setup sectors, then the protected-mode part holding
+    payload at payload_offset (relative to its start) with payload_length bytes."""
+    setup = bytearray((setup_sects + 1) * 512)
+    setup[0x1F1] = setup_sects
+    setup[0x1FE:0x200] = b"\x55\xaa"
+    setup[0x202:0x206] = b"HdrS"
+    struct.pack_into("<H", setup, 0x206, version)
+    struct.pack_into("<II", setup, 0x248, len(pre), len(payload))
+    return bytes(setup) + pre + payload + post
+
+
+# ---- extract-vmlinux ----------------------------------------------------------------
+
+def extract(tmp, img, *flags):
+    src, dst = os.path.join(tmp, "bzImage"), os.path.join(tmp, "out.elf")
+    with open(src, "wb") as f:
+        f.write(img)
+    r = run([EXTRACT, *flags, src, dst])
+    out = open(dst, "rb").read() if os.path.exists(dst) else None
+    return r, out
+
+
+def t_extract_gzip(tmp):
+    elf, _ = small_elf()
+    r, out = extract(tmp, bzimage(gzip.compress(elf, mtime=0)))
+    check(r.returncode == 0, f"exit {r.returncode}: {errtail(r.stderr)}")
+    check(out == elf, "output differs from the ELF inside the payload")
+
+
+def t_extract_xz(tmp):
+    elf, _ = small_elf()
+    # The kernel's xz payloads use CRC32 checks.
+    r, out = extract(tmp, bzimage(lzma.compress(elf, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32)))
+    check(r.returncode == 0, f"exit {r.returncode}: {errtail(r.stderr)}")
+    check(out == elf, "output differs from the ELF inside the payload")
+
+
+def t_extract_header_locates_payload(tmp):
+    # Decoy streams before the real payload, one of them a valid compressed ELF that a
+    # magic-number search would find first: the setup header must win.
+    elf, _ = small_elf()
+    other = build_elf([(0xFFFFFFFF81000000, 0x1000000, b"decoy kernel" * 10, 0x1000, 5)],
+                      (0, b"decoy kernel"))
+    decoy = gzip.compress(b"not a kernel" * 100, mtime=0) + lzma.compress(other, format=lzma.FORMAT_XZ)
+    r, out = extract(tmp, bzimage(lzma.compress(elf, format=lzma.FORMAT_XZ), pre=decoy))
+    check(r.returncode == 0, f"exit {r.returncode}: {errtail(r.stderr)}")
+    check(out == elf, "output differs from the ELF inside the payload")
+
+
+def t_extract_magic_fallback(tmp):
+    # Boot protocol < 2.08 has no payload fields: the magic-number search finds the stream.
+    # Bytes 0x248.. are no header fields then: here they point at a decoy ELF stream
+    # placed after the real one, which only a reader of those bytes would pick.
+    elf, _ = small_elf()
+    other = build_elf([(0xFFFFFFFF81000000, 0x1000000, b"decoy kernel" * 10, 0x1000, 5)],
+                      (0, b"decoy kernel"))
+    real, decoy = lzma.compress(elf, format=lzma.FORMAT_XZ), lzma.compress(other, format=lzma.FORMAT_XZ)
+    img = bytearray(bzimage(real + b"\xcc" * 16 + decoy, version=0x207, pre=b""))
+    struct.pack_into("<II", img, 0x248, len(real) + 16, len(decoy))
+    r, out = extract(tmp, bytes(img))
+    check(r.returncode == 0, f"exit {r.returncode}: {errtail(r.stderr)}")
+    check(out == elf, "output differs from the ELF inside the payload")
+
+
+def t_extract_elf_passthrough(tmp):
+    elf, _ = small_elf()
+    r, out = extract(tmp, elf)
+    check(r.returncode == 0, f"exit {r.returncode}: {errtail(r.stderr)}")
+    check(out == elf, "a vmlinux input was not copied as it is")
+
+
+def t_extract_garbage(tmp):
+    cases = {
+        "text": b"this is not a kernel image\n" * 4000,
+        "hdrs-no-payload": bzimage(b"\x00" * 4096),
+        "compressed-non-elf": bzimage(gzip.compress(b"\x7fELX" + b"\0" * 5000, mtime=0)),
+        "empty": b"",
+    }
+    for what, img in cases.items():
+        r, out = extract(tmp, img)
+        check(r.returncode != 0, f"{what}: exit 0")
+        check(out is None, f"{what}: wrote an output file anyway")
+        check(b"no compressed ELF kernel found" in r.stderr, f"{what}: unclear message: {oneline(r.stderr)}")
+        check(b"Traceback" not in r.stderr, f"{what}: Python traceback: {oneline(r.stderr)}")
+
+
+def t_extract_truncated_payload(tmp):
+    # A cut-off stream decompresses to a prefix of the ELF without complaint from a
+    # streaming decompressor: that must not be written out as if it were the kernel.
+    elf, _ = small_elf()
+    for what, comp in (("xz", lzma.compress(elf, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32)),
+                       ("gzip", gzip.compress(elf, mtime=0))):
+        r, out = extract(tmp, bzimage(comp[:len(comp) // 2]))
+        check(r.returncode != 0, f"{what} payload cut in half: exit 0, wrote {len(out or b'')} of {len(elf)} bytes")
+        check(out is None, f"{what}: wrote an output file anyway")
+        check(b"Traceback" not in r.stderr, f"{what}: Python traceback: {errtail(r.stderr)}")
+
+
+def t_extract_help(tmp):
+    for flag in ("--help", "-h"):
+        r = run([EXTRACT, flag])
+        check(r.returncode == 0, f"{flag}: exit {r.returncode}")
+        text = r.stdout + r.stderr
+        check(b"extract-vmlinux" in text and b"--slim" in text, f"{flag}: no usage text")
+    r = run([EXTRACT])
+    check(r.returncode != 0, "no arguments: exit 0")
+    check(b"extract-vmlinux" in r.stdout + r.stderr, "no arguments: no usage text")
+
+
+def check_slim(orig, slim, expect_notes):
+    """The slimmed ELF's program headers against the original's."""
+    oph, sph = phdrs(orig), phdrs(slim)
+    oload = [p for p in oph if p["type"] == PT_LOAD]
+    sload = [p for p in sph if p["type"] == PT_LOAD]
+    onote = [p for p in oph if p["type"] == PT_NOTE]
+    snote = [p for p in sph if p["type"] == PT_NOTE]
+    check(all(p["type"] in (PT_LOAD, PT_NOTE) for p in sph), "kept a segment other than PT_LOAD/PT_NOTE")
+    check(len(sload) == len(oload), f"{len(sload)} PT_LOAD, want {len(oload)}")
+    check(len(snote) == len(onote), f"{len(snote)} PT_NOTE, want {len(onote)}")
+    check(slim[:4] == b"\x7fELF" and slim[4:7] == orig[4:7], "ELF identification changed")
+    check(struct.unpack_from("<HHIQ", slim, 16) == struct.unpack_from("<HHIQ", orig, 16),
+          "e_type/e_machine/e_version/e_entry changed")
+    spans = []
+    for o, s in zip(oload, sload):
+        tag = f"PT_LOAD vaddr {o['vaddr']:#x}"
+        for k in ("vaddr", "paddr", "memsz", "flags"):
+            check(s[k] == o[k], f"{tag}: p_{k} {s[k]:#x}, want {o[k]:#x}")
+        want = orig[o["offset"]:o["offset"] + o["filesz"]].rstrip(b"\0")
+        check(s["filesz"] == len(want), f"{tag}: p_filesz {s['filesz']:#x}, want {len(want):#x}")
+        check(s["offset"] + s["filesz"] <= len(slim), f"{tag}: past the end of the file")
+        check(slim[s["offset"]:s["offset"] + s["filesz"]] == want, f"{tag}: bytes differ from the original")
+        check(s["filesz"] <= s["memsz"], f"{tag}: filesz > memsz")
+        check(s["align"] == 0 or (s["offset"] - s["vaddr"]) % s["align"] == 0,
+              f"{tag}: p_offset {s['offset']:#x} and p_vaddr not congruent modulo p_align {s['align']:#x}")
+        check(s["offset"] >= 64 + 56 * len(sph), f"{tag}: overlaps the headers")
+        spans.append((s["offset"], s["offset"] + s["filesz"]))
+    spans.sort()
+    for a, b in zip(spans, spans[1:]):
+        check(a[1] <= b[0], "PT_LOAD segments overlap in the file")
+    for o, s in zip(onote, snote):
+        check(s["vaddr"] == o["vaddr"] and s["filesz"] == o["filesz"], "PT_NOTE vaddr/size changed")
+        check(slim[s["offset"]:s["offset"] + s["filesz"]] == orig[o["offset"]:o["offset"] + o["filesz"]],
+              "PT_NOTE bytes at the new offset differ from the original note")
+        # The note is also where its vaddr says, inside its loadable segment's new copy.
+        home = [l for l in sload if l["vaddr"] <= s["vaddr"] and s["vaddr"] + s["filesz"] <= l["vaddr"] + l["filesz"]]
+        check(len(home) == 1, "PT_NOTE not inside exactly one PT_LOAD's file bytes")
+        check(s["offset"] - home[0]["offset"] == s["vaddr"] - home[0]["vaddr"],
+              "PT_NOTE offset does not match its place in the PT_LOAD")
+    got = [n for s in snote for n in parse_notes(slim[s["offset"]:s["offset"] + s["filesz"]])]
+    check(got == expect_notes, f"notes {got}, want {expect_notes}")
+
+
+def t_slim_small_elf(tmp):
+    elf, notes = small_elf()
+    r, out = extract(tmp, elf, "--slim")
+    check(r.returncode == 0, f"exit {r.returncode}: {errtail(r.stderr)}")
+    check(out is not None, "no output")
+    check(len(out) < len(elf), "not smaller")
+    check_slim(elf, out, parse_notes(notes))
+    # readelf agrees: the Xen note (type 0x12) and the GNU build-id are readable, without warnings.
+    p = os.path.join(tmp, "out.elf")
+    r = run(["readelf", "-nW", p])
+    check(r.returncode == 0, f"readelf -n: exit {r.returncode}")
+    txt = r.stdout.decode()
+    check(re.search(r"Xen\s+0x00000004\s+Unknown note type: \(0x00000012\)", txt),
+          f"readelf -n does not show the PHYS32_ENTRY note: {oneline(txt)}")
+    check(re.search(r"45 03 00 01", txt), "readelf -n: PHYS32_ENTRY value not shown")
+    check("GNU" in txt, "readelf -n: GNU note missing")
+    r = run(["readelf", "-lW", p])
+    check(r.returncode == 0 and not r.stderr.strip(), f"readelf -l complains: {oneline(r.stderr)}")
+    # The same via a bzImage: --slim applies to extracted kernels too.
+    r, out2 = extract(tmp, bzimage(gzip.compress(elf, mtime=0)), "--slim")
+    check(r.returncode == 0 and out2 == out, "--slim of the bzImage differs from --slim of its ELF")
+
+
+def t_slim_note_at_load_end(tmp):
+    # The note is the last thing in the first PT_LOAD before its zero tail and its
+    # descriptor ends in zero bytes (as Linux's 8-byte PHYS32_ENTRY does): trimming the
+    # zero tail must not cut the note.
+    notes = note("Xen", XEN_ELFNOTE_PHYS32_ENTRY, struct.pack("<Q", 0x1000850))
+    text = b"\x90" * 0x200 + notes + b"\0" * 0x300
+    elf = build_elf([(0xFFFFFFFF81000000, 0x1000000, text, 0x2000, 5),
+                     (0xFFFFFFFF82000000, 0x2000000, b"D" * 100 + b"\0" * 50, 0x1000, 6)], (0x200, notes))
+    r, out = extract(tmp, elf, "--slim")
+    check(r.returncode == 0, f"exit {r.returncode}: {errtail(r.stderr)}")
+    sph = phdrs(out)
+    snote = [p for p in sph if p["type"] == PT_NOTE]
+    check(len(snote) == 1, "PT_NOTE missing")
+    got = parse_notes(out[snote[0]["offset"]:snote[0]["offset"] + snote[0]["filesz"]])
+    check(got == parse_notes(notes), f"note reads back as {got}")
+
+
+def real_bzimage():
+    found = sorted(glob.glob(os.path.expanduser("~/.cache/hindsight/linux-image-*/bzImage")))
+    return found[-1] if found else None
+
+
+def t_extract_real_kernel(tmp):
+    src = real_bzimage()
+    if not src:
+        return "SKIP", "no ~/.cache/hindsight/linux-image-*/bzImage (make linux fetches one)"
+    dst, sdst = os.path.join(tmp, "vmlinux"), os.path.join(tmp, "vmlinux.slim")
+    for out, flags in ((dst, []), (sdst, ["--slim"])):
+        r = run([EXTRACT, *flags, src, out])
+        check(r.returncode == 0, f"{' '.join(flags) or 'plain'}: exit {r.returncode}: {errtail(r.stderr)}")
+    full, slim = open(dst, "rb").read(), open(sdst, "rb").read()
+    check(full[:4] == b"\x7fELF" and full[4] == 2, "not an ELF64")
+    notes = []
+    for p in phdrs(full):
+        if p["type"] == PT_NOTE:
+            notes += parse_notes(full[p["offset"]:p["offset"] + p["filesz"]])
+    entry = [d for n, t, d in notes if n == "Xen" and t == XEN_ELFNOTE_PHYS32_ENTRY]
+    check(len(entry) == 1, f"{len(entry)} Xen PHYS32_ENTRY notes")
+    addr = struct.unpack_from("<I", entry[0])[0]
+    check(0x100000 <= addr < 0x100000000, f"PHYS32_ENTRY {addr:#x} is not a 32-bit physical address")
+    check(len(slim) < len(full), "--slim is not smaller")
+    check_slim(full, slim, notes)
+
+
+# ---- newc.py ------------------------------------------------------------------------
+
+def make_tree(tmp):
+    root = os.path.join(tmp, "tree")
+    os.makedirs(os.path.join(root, "sub", "deeper"))
+    os.makedirs(os.path.join(root, "empty"))
+    with open(os.path.join(root, "hello.txt"), "w") as f:
+        f.write("hello, initramfs\n")
+    with open(os.path.join(root, "sub", "deeper", "blob.bin"), "wb") as f:
+        f.write(bytes(range(256)) * 3 + b"odd")
+    with open(os.path.join(root, "init"), "w") as f:
+        f.write("#!/bin/sh\necho hi\n")
+    os.chmod(os.path.join(root, "init"), 0o755)
+    os.symlink("hello.txt", os.path.join(root, "greeting"))
+    os.symlink("../hello.txt", os.path.join(root, "sub", "up"))
+    return root
+
+
+def cpio_list(archive_bytes):
+    r = run(["cpio", "-itv", "--quiet"], input=archive_bytes)
+    check(r.returncode == 0, f"cpio -itv: exit {r.returncode}: {oneline(r.stderr)}")
+    return r.stdout.decode().splitlines()
+
+
+def cpio_file(archive_bytes, name):
+    r = run(["cpio", "-i", "--to-stdout", "--quiet", name], input=archive_bytes)
+    check(r.returncode == 0, f"cpio -i {name}: exit {r.returncode}: {oneline(r.stderr)}")
+    return r.stdout
+
+
+def check_listing(lines, blob):
+    byname = {}
+    for l in lines:
+        m = re.match(r"^(\S{10})\s+\d+\s+(\S+)\s+(\S+)\s+(.*?)\s+\S+\s+\d+\s+\d{4}\s+(.*)$", l)
+        check(m, f"unparsed cpio line: {l!r}")
+        mode, user, group, size, name = m.groups()
+        byname[name.split(" -> ")[0]] = (mode, user, group, size.replace(" ", ""), name)
+    want = {"hello.txt", "init", "greeting", "sub", "sub/deeper", "sub/deeper/blob.bin", "sub/up", "empty",
+            "dev/console", "dev/ttyS0"}
+    check(want <= set(byname), f"missing {sorted(want - set(byname))}")
+    check(set(byname) <= want | {"dev"}, f"unexpected {sorted(set(byname) - want)}")
+    for n, (mode, user, group, _, _) in byname.items():
+        check(user in ("root", "0") and group in ("root", "0"), f"{n} owned by {user}:{group}")
+    check(byname["hello.txt"][0].startswith("-") and byname["hello.txt"][3] == "17", "hello.txt mode/size")
+    check(byname["init"][0] == "-rwxr-xr-x", f"init mode {byname['init'][0]}")
+    check(byname["sub"][0].startswith("d") and byname["sub/deeper"][0].startswith("d"), "sub not a directory")
+    check(byname["empty"][0].startswith("d"), "empty not a directory")
+    check(byname["greeting"][0].startswith("l") and byname["greeting"][4] == "greeting -> hello.txt",
+          f"symlink: {byname['greeting']}")
+    check(byname["sub/up"][4] == "sub/up -> ../hello.txt", f"symlink: {byname['sub/up']}")
+    check(byname["dev/console"][0].startswith("c") and byname["dev/console"][3] == "5,1",
+          f"dev/console: {byname['dev/console']}")
+    check(byname["dev/ttyS0"][0].startswith("c") and byname["dev/ttyS0"][3] == "4,64",
+          f"dev/ttyS0: {byname['dev/ttyS0']}")
+    check(cpio_file(blob, "hello.txt") == b"hello, initramfs\n", "hello.txt content")
+    check(cpio_file(blob, "sub/deeper/blob.bin") == bytes(range(256)) * 3 + b"odd", "blob.bin content")
+
+
+def t_newc_plain(tmp):
+    root = make_tree(tmp)
+    out = os.path.join(tmp, "initrd.cpio")
+    r = run([sys.executable, NEWC, root, out])
+    check(r.returncode == 0, f"exit {r.returncode}: {errtail(r.stderr)}")
+    blob = open(out, "rb").read()
+    check(blob[:6] == b"070701", "not a newc archive")
+    check(len(blob) % 4 == 0, "archive length not a multiple of 4")
+    check(b"TRAILER!!!" in blob[-128:], "no trailer")
+    check_listing(cpio_list(blob), blob)
+
+
+def t_newc_gzip(tmp):
+    root = make_tree(tmp)
+    out = os.path.join(tmp, "initrd.cpio.gz")
+    r = run([sys.executable, NEWC, root, out])
+    check(r.returncode == 0, f"exit {r.returncode}: {errtail(r.stderr)}")
+    blob = open(out, "rb").read()
+    check(blob[:2] == b"\x1f\x8b", "not gzip")
+    check(blob[4:8] == b"\0\0\0\0", "gzip header carries a timestamp (not reproducible)")
+    r = run(["gzip", "-t", out])
+    check(r.returncode == 0, f"gzip -t: {oneline(r.stderr)}")
+    raw = gzip.decompress(blob)
+    check(raw[:6] == b"070701", "gzip content is not a newc archive")
+    check_listing(cpio_list(raw), raw)
+    # Reproducible: the same tree gives the same bytes (same basename: gzip records it).
+    os.makedirs(os.path.join(tmp, "again"))
+    out2 = os.path.join(tmp, "again", "initrd.cpio.gz")
+    run([sys.executable, NEWC, root, out2])
+    check(open(out2, "rb").read() == blob, "two runs over the same tree differ")
+
+
+def t_newc_existing_dev(tmp):
+    # A tree that brings its own dev/console keeps it (no duplicate entry).
+    root = make_tree(tmp)
+    os.makedirs(os.path.join(root, "dev"))
+    with open(os.path.join(root, "dev", "console"), "w") as f:
+        f.write("placeholder")
+    out = os.path.join(tmp, "initrd.cpio")
+    r = run([sys.executable, NEWC, root, out])
+    check(r.returncode == 0, f"exit {r.returncode}: {errtail(r.stderr)}")
+    lines = cpio_list(open(out, "rb").read())
+    names = [l.split()[-1] for l in lines]
+    check(names.count("dev/console") == 1, f"dev/console appears {names.count('dev/console')} times")
+    check(names.count("dev/ttyS0") == 1, "dev/ttyS0 missing or duplicated")
+    check(names.index("dev") < names.index("dev/ttyS0"), "dev/ttyS0 before its directory")
+
+
+def t_newc_usage(tmp):
+    r = run([sys.executable, NEWC])
+    check(r.returncode != 0, "no arguments: exit 0")
+    check(b"newc.py" in r.stdout + r.stderr, "no usage text")
+
+
+# ---- mkiso.sh -----------------------------------------------------------------------
+
+def t_mkiso_bad_invocations(tmp):
+    vmm = os.path.join(tmp, "vmm.elf")
+    kern = os.path.join(tmp, "kernel.elf")
+    for p in (vmm, kern):
+        with open(p, "wb") as f:
+            f.write(b"\x7fELF")
+    iso = os.path.join(tmp, "out.iso")
+    cases = [
+        ("unknown option", ["--frobnicate"], b"unknown option"),
+        ("unknown option with valid ones", ["--out", iso, "--kernel", kern, "--vmm", vmm, "--bogus"], b"unknown option"),
+        ("no arguments", [], b"usage"),
+        ("no --out", ["--kernel", kern, "--vmm", vmm], b"usage"),
+        ("no kernel", ["--out", iso, "--vmm", vmm], b"usage"),
+        ("missing kernel file", ["--out", iso, "--kernel", os.path.join(tmp, "nope.elf"), "--vmm", vmm],
+         b"no such file"),
+        ("missing vmm file", ["--out", iso, "--kernel", kern, "--vmm", os.path.join(tmp, "novmm.elf")],
+         b"no such file"),
+        ("missing initrd file", ["--out", iso, "--kernel", kern, "--vmm", vmm, "--initrd", os.path.join(tmp, "x")],
+         b"no such file"),
+        ("missing config file", ["--out", iso, "--kernel", kern, "--vmm", vmm, "--config", os.path.join(tmp, "y")],
+         b"no such file"),
+        ("missing bare-linux file", ["--out", iso, "--bare-linux", os.path.join(tmp, "bz")], b"no such file"),
+        ("option without its value", ["--out"], b""),
+    ]
+    for what, args, msg in cases:
+        r = run(["bash", MKISO, *args], cwd=tmp)
+        check(r.returncode != 0, f"{what}: exit 0")
+        check(r.stderr.strip(), f"{what}: no message on stderr")
+        check(msg.lower() in r.stderr.lower(), f"{what}: message lacks {msg!r}: {oneline(r.stderr)}")
+        check(not os.path.exists(iso), f"{what}: wrote {iso}")
+
+
+def t_mkiso_help(tmp):
+    for flag in ("--help", "-h"):
+        r = run(["bash", MKISO, flag], cwd=tmp)
+        check(r.returncode == 0, f"{flag}: exit {r.returncode}")
+        check(b"usage: mkiso.sh" in r.stdout and b"--kernel" in r.stdout, f"{flag}: no usage on stdout")
+
+
+TESTS = [
+    ("extract_gzip_bzimage", t_extract_gzip),
+    ("extract_xz_bzimage", t_extract_xz),
+    ("extract_header_locates_payload", t_extract_header_locates_payload),
+    ("extract_magic_fallback", t_extract_magic_fallback),
+    ("extract_elf_passthrough", t_extract_elf_passthrough),
+    ("extract_garbage_rejected", t_extract_garbage),
+    ("extract_truncated_payload_rejected", t_extract_truncated_payload),
+    ("extract_help", t_extract_help),
+    ("extract_slim_small_elf", t_slim_small_elf),
+    ("extract_slim_note_at_load_end", t_slim_note_at_load_end),
+    ("extract_real_kernel", t_extract_real_kernel),
+    ("newc_tree", t_newc_plain),
+    ("newc_gzip", t_newc_gzip),
+    ("newc_existing_dev", t_newc_existing_dev),
+    ("newc_usage", t_newc_usage),
+    ("mkiso_bad_invocations", t_mkiso_bad_invocations),
+    ("mkiso_help", t_mkiso_help),
+]
+
+
+def main():
+    filters = sys.argv[1:]
+    passed = failed = 0
+    for name, fn in TESTS:
+        if filters and not any(f in name for f in filters):
+            continue
+        with tempfile.TemporaryDirectory(prefix=f"hs-host-{name}-") as tmp:
+            try:
+                res = fn(tmp)
+            except Fail as e:
+                print(f"FAIL: host/{name}: {e}", flush=True)
+                failed += 1
+                continue
+            except Exception as e:  # a bug in the test or an unexpected tool failure
+                where = traceback.extract_tb(e.__traceback__)[-1]
+                print(f"FAIL: host/{name}: {type(e).__name__}: {oneline(str(e))} (line {where.lineno})", flush=True)
+                failed += 1
+                continue
+        if isinstance(res, tuple) and res[0] == "SKIP":
+            print(f"SKIP: host/{name}: {res[1]}", flush=True)
+            continue
+        print(f"PASS: host/{name}", flush=True)
+        passed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
