@@ -30,7 +30,7 @@ LINUX_CPUS ?= 1
 AGENTS := rfork parttrack ckpt
 AGENTS_PRESENT := $(foreach a,$(AGENTS),$(if $(wildcard guest/$(a)/Makefile),$(a)))
 
-.PHONY: FORCE linux run-testguest image-testguest all help deps vmm guests image run check e2e test bench bench-vmm clean agents
+.PHONY: fuzz FORCE linux run-testguest image-testguest all help deps vmm guests image run check e2e test bench bench-vmm clean agents
 all: vmm guests
 
 help:
@@ -40,6 +40,7 @@ help:
 	@echo "make test       the whole suite: host unit tests, agent tests, emulator tests"
 	@echo "make check      host unit tests of the VMM logic (seconds)"
 	@echo "make e2e        emulator tests (Bochs)"
+	@echo "make fuzz       libFuzzer over the VMM's parsers (FUZZ_SECONDS=60 per target)"
 	@echo "make image      build $(B)/hindsight.iso (BIOS+UEFI GRUB, VMM, Linux demo; same variables as run)"
 	@echo "make image-testguest   the same with the tiny test guest on two cores"
 	@echo "make bench      all benchmarks; bench-vmm, bench-rfork, bench-parttrack, bench-ckpt one by one"
@@ -98,6 +99,18 @@ $(B)/tests/unit: $(UNIT_C) $(PURE_C) $(wildcard tests/unit/*.h vmm/*.h vmm/dev/*
 check: $(B)/tests/unit
 	$(B)/tests/unit
 
+# libFuzzer over the parsers that take outside bytes (multiboot2 info, config, kernel ELF).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@host-tools/install-deps.sh fuzz
+	@mkdir -p $(B)
+	clang -std=c11 -g -O1 -D_GNU_SOURCE -DHS_FUZZ -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined -Ivmm -Itests/unit -o $(B)/fuzz_parsers \
+	  tests/unit/fuzz_parsers.c vmm/mb2.c vmm/palloc.c vmm/config.c vmm/pvh.c vmm/format.c
+	@for t in mb2 config pvh; do mkdir -p $(B)/fuzz/$$t; \
+	  HS_FUZZ_TARGET=$$t $(B)/fuzz_parsers $(B)/fuzz/$$t tests/unit/fuzz_seeds/$$t \
+	    -max_total_time=$(FUZZ_SECONDS) || exit 1; done
+
 e2e: vmm guests linux
 	tests/e2e/run.sh
 
@@ -107,7 +120,7 @@ agents:
 # The whole suite: fast host tests first, emulator tests last.
 test:
 	@host-tools/install-deps.sh
-	@tests/run-suites.sh "unit=$(MAKE) -s check" \
+	@tests/run-suites.sh "unit=$(MAKE) -s check" "host=tests/host/run.sh" \
 		$(foreach a,$(AGENTS_PRESENT),"$(a)=$(MAKE) -s -C guest/$(a) test") \
 		"e2e=$(MAKE) -s e2e"
 

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hindsight needs, only those missing.
-# Usage: install-deps.sh [group...]   groups: build emu agents (default: all)
+# Usage: install-deps.sh [group...]   groups: build emu agents fuzz (default: build emu agents)
 set -eu
 groups=${*:-build emu agents}
 pkgs=()
 for g in $groups; do
     case $g in
-    build)  pkgs+=(gcc make nasm binutils grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools python3) ;;
+    build)  pkgs+=(gcc make nasm binutils grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools python3 file) ;;
     emu)    pkgs+=(bochs bochsbios vgabios bochs-term busybox-static cpio xz-utils zstd qemu-system-x86 ovmf) ;;
-    agents) pkgs+=(gcc make libelf-dev libdw-dev libunwind-dev pkg-config) ;;
-    *) echo "install-deps: unknown group '$g' (known: build emu agents)" >&2; exit 2 ;;
+    agents) pkgs+=(gcc g++ make libelf-dev libdw-dev libunwind-dev pkg-config iproute2 util-linux) ;;
+    fuzz)   pkgs+=(clang libclang-rt-14-dev) ;;
+    *) echo "install-deps: unknown group '$g' (known: build emu agents fuzz)" >&2; exit 2 ;;
     esac
 done
 missing=()
