@@ -46,6 +46,9 @@ def main():
                 data = b""
             entry(out, ino, rel, st.st_mode, data)
             ino += 1
+        if "dev" not in names:  # the kernel's unpacker does not create parent directories
+            entry(out, ino, "dev", stat.S_IFDIR | 0o755, nlink=2)
+            ino += 1
         for name, mode, major, minor in DEVICES:
             if name not in names:
                 entry(out, ino, name, mode, rdev=(major, minor))
