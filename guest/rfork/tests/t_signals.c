@@ -113,8 +113,41 @@ static int t_signal_while_waiting(char *why)
     return T_PASS;
 }
 
+/* A caller that ignores SIGCHLD gets no wake-ups for ptrace stops; rfork must still work
+ * (by its bounded polling), and the caller's disposition must be left as it was. */
+static int t_caller_ignores_sigchld(char *why)
+{
+    pid_t t = spawn_ready((const char *const[]){ "./t-spinner", "loop", NULL }, -1, "ig.out", -1);
+    CHECK(t > 0, "spinner not running");
+    signal(SIGCHLD, SIG_IGN);
+    for (int i = 0; i < 5; i++) {
+        struct rfork_result r;
+        pid_t d = rfork_pid(t, NULL, &r);
+        CHECK(d > 0, "rfork #%d with SIGCHLD ignored failed: %s", i, r.error);
+        char want[64];
+        snprintf(want, sizeof want, "dup %d ppid %d\n", (int)d, (int)getpid());
+        long end = now_ms() + 20000;
+        char *s = NULL;
+        do {
+            free(s);
+            s = slurp(path_of("ig.out"));
+        } while (!strstr(s, want) && now_ms() < end && (sleep_ms(2), 1));
+        CHECK(strstr(s, want), "copy #%d never ran (output: %s)", i, s);
+        free(s);
+    }
+    struct sigaction sa;
+    sigaction(SIGCHLD, NULL, &sa);
+    CHECK(sa.sa_handler == SIG_IGN, "SIGCHLD disposition changed");
+    sigset_t m;
+    sigprocmask(SIG_BLOCK, NULL, &m);
+    CHECK(!sigismember(&m, SIGCHLD), "SIGCHLD left blocked");
+    kill(t, SIGKILL);
+    return T_PASS;
+}
+
 const struct test signal_tests[] = {
     { "signals-during-duplication-3000-queued", t_signal_storm },
     { "fatal-signal-during-duplication", t_signal_while_waiting },
+    { "caller-ignoring-sigchld", t_caller_ignores_sigchld },
     { NULL, NULL },
 };
