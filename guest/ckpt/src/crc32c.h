@@ -6,4 +6,8 @@
 #include <stdint.h>
 /* Continues a CRC-32C: pass 0 to start; returns the new value. */
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
+/* CRC-32C of A|B from crc(A), crc(B) and |B|. */
+uint32_t crc32c_combine(uint32_t crc1, uint32_t crc2, size_t len2);
+/* crc32c(0, BUF, LEN) computed by two threads for large buffers. */
+uint32_t crc32c_par(const void *buf, size_t len);
 #endif

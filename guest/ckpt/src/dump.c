@@ -155,12 +155,15 @@ int ck_dump_stopped(pid_t pid, const char *dir, const char *func, struct dump_st
         goto out;
     if (fds_dump(pid, &w) < 0)
         goto out;
+    ck_phase("dump: state");
     if (mem_dump(pid, &w, p, &st->mem_bytes) < 0)
         goto out;
+    ck_phase("dump: memory");
     /* The process record goes last: mem_dump filled in the special-mapping placement. */
     if (ckw_record(&w, CK_REC_PROC, p, sizeof *p, 8) < 0 || ckw_finish(&w) < 0)
         goto out;
     w.fd = -1;
+    ck_phase("dump: finish");
     rc = 0;
 out:
     if (rc < 0 && w.fd >= 0)

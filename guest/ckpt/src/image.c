@@ -14,7 +14,7 @@ _Static_assert(sizeof(struct ck_file_hdr) == 64, "file header is 64 bytes");
 _Static_assert(sizeof(struct ck_rec_hdr) == 32, "record header is 32 bytes");
 _Static_assert(sizeof(struct ck_mem) <= CK_PAGE, "mem header fits its page");
 
-static int write_all(int fd, const void *buf, size_t len, uint64_t off)
+int ck_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 {
     const char *p = buf;
     while (len) {
@@ -60,11 +60,20 @@ int ckw_begin(struct ck_writer *w, uint32_t type, size_t align)
 int ckw_append(struct ck_writer *w, const void *data, size_t len)
 {
     w->rec_crc = crc32c(w->rec_crc, data, len);
-    if (write_all(w->fd, data, len, w->off) < 0)
+    if (ck_pwrite_all(w->fd, data, len, w->off) < 0)
         return -1;
     w->off += len;
     w->rec_len += len;
     return 0;
+}
+
+uint64_t ckw_reserve(struct ck_writer *w, size_t len, uint32_t crc)
+{
+    w->rec_crc = crc32c_combine(w->rec_crc, crc, len);
+    uint64_t at = w->off;
+    w->off += len;
+    w->rec_len += len;
+    return at;
 }
 
 int ckw_end(struct ck_writer *w)
@@ -72,7 +81,7 @@ int ckw_end(struct ck_writer *w)
     struct ck_rec_hdr h = {.type = w->rec_type, .len = w->rec_len,
                            .data_off = w->off - w->rec_len, .data_crc = w->rec_crc};
     h.hdr_crc = crc32c(0, &h, sizeof h);
-    if (write_all(w->fd, &h, sizeof h, w->rec_hdr_off) < 0)
+    if (ck_pwrite_all(w->fd, &h, sizeof h, w->rec_hdr_off) < 0)
         return -1;
     w->nrec++;
     return 0;
@@ -98,7 +107,7 @@ int ckw_finish(struct ck_writer *w)
                              .nrecords = w->nrec};
     memcpy(fh.magic, CK_MAGIC, 8);
     fh.hdr_crc = crc32c(0, &fh, sizeof fh);
-    if (write_all(w->fd, &fh, sizeof fh, 0) < 0)
+    if (ck_pwrite_all(w->fd, &fh, sizeof fh, 0) < 0)
         goto fail;
     if (close(w->fd) < 0) {
         w->fd = -1;
@@ -222,7 +231,7 @@ int ck_image_open(struct ck_image *img, const char *path)
             goto bad;
         }
         const void *data = (char *)map + h.data_off;
-        if (crc32c(0, data, h.len) != h.data_crc) {
+        if (crc32c_par(data, h.len) != h.data_crc) {
             ck_err("image %s is corrupt: record %llu (%s) payload checksum mismatch", path,
                    (unsigned long long)i, ck_rec_name(h.type));
             goto bad;

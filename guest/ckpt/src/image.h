@@ -125,6 +125,12 @@ int ckw_record(struct ck_writer *w, uint32_t type, const void *data, size_t len,
 int ckw_begin(struct ck_writer *w, uint32_t type, size_t align);
 /* Appends payload bytes to the record begun by ckw_begin. */
 int ckw_append(struct ck_writer *w, const void *data, size_t len);
+/* Accounts LEN payload bytes whose CRC-32C (of those bytes alone) the caller computed, for a
+ * record begun by ckw_begin; returns the file offset where the caller must write them
+ * (with ck_pwrite_all, possibly from another thread, before ckw_finish). */
+uint64_t ckw_reserve(struct ck_writer *w, size_t len, uint32_t crc);
+/* pwrite until done (EINTR-safe); 0 or -1 with the reason recorded. */
+int ck_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 /* Closes the record begun by ckw_begin, writing its header. */
 int ckw_end(struct ck_writer *w);
 /* Writes the END record and the file header, then renames into place. */

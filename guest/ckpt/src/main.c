@@ -21,7 +21,7 @@ static int usage(void)
           "                                                           checkpoint whenever F returns\n"
           "  ckpt ctl DIR add|remove F[,G...] | quit                    change a running watch\n"
           "  ckpt dump PID --dir DIR                                    checkpoint now\n"
-          "  ckpt restore DIR --binary NEW [--old-binary OLD] [--changed F,G] [--no-replace] [--check]\n"
+          "  ckpt restore DIR --binary NEW [--old-binary OLD] [--changed F,G] [--no-replace] [--check] [--copy]\n"
           "  ckpt info DIR                                              verify and describe an image\n"
           "  ckpt diff OLD NEW                                          list changed functions\n"
           "  ckpt tcp-repair-available                                  exit 0 if TCP_REPAIR works here\n"
@@ -131,10 +131,13 @@ int main(int argc, char **argv)
             return usage();
         if (!strcmp(cmd, "dump")) {
             struct dump_stats st;
+            ck_phase("start");
             if (pt_attach_stop(pid) < 0)
                 return fail();
+            ck_phase("attach");
             int rc = ck_dump_stopped(pid, dir, NULL, &st);
             ptrace(PTRACE_DETACH, pid, 0, 0);
+            ck_phase("detach");
             if (rc < 0)
                 return fail();
             printf("checkpointed %d: %.1f MB in %.1f ms\n", (int)pid, st.mem_bytes / 1e6, st.secs * 1e3);
@@ -162,20 +165,22 @@ int main(int argc, char **argv)
                                   .old_binary = opt(argc, argv, "--old-binary"),
                                   .changed = opt(argc, argv, "--changed"),
                                   .no_replace = flag(argc, argv, "--no-replace"),
-                                  .check_only = flag(argc, argv, "--check")};
+                                  .check_only = flag(argc, argv, "--check"),
+                                  .copy = flag(argc, argv, "--copy")};
         if (!ro.binary)
             return usage();
         struct restore_stats st;
         pid_t np = 0;
+        ck_phase("start");
         if (ck_restore(&ro, &np, &st) < 0)
             return fail();
         if (ro.check_only) {
             printf("restore of %s into %s is possible\n", ro.dir, ro.binary);
             return 0;
         }
-        printf("restored pid %d from %s into %s: %.1f MB in %.1f ms; translated %llu return addresses, "
+        printf("restored pid %d from %s into %s: %.1f MB (%.1f MB mapped from the image) in %.1f ms; translated %llu return addresses, "
                "%llu code, %llu data and %llu mangled pointers%s\n",
-               (int)np, ro.dir, ro.binary, st.mem_bytes / 1e6, st.secs * 1e3, (unsigned long long)st.frames_moved,
+               (int)np, ro.dir, ro.binary, st.mem_bytes / 1e6, st.mapped_bytes / 1e6, st.secs * 1e3, (unsigned long long)st.frames_moved,
                (unsigned long long)st.xl_code, (unsigned long long)st.xl_data, (unsigned long long)st.xl_mangled,
                st.replaced ? "; replaced the running checkpointed process" : "");
         return 0;

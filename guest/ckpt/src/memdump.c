@@ -1,7 +1,9 @@
 #include "memdump.h"
+#include "crc32c.h"
 #include "inject.h"
 #include "util.h"
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +11,70 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
-enum { CHUNK = 8 << 20 };
+/* Memory is copied by a two-stage pipeline on the two cores: this thread reads the tracee
+ * (process_vm_readv) into one of NBUF buffers and checksums it; a writer thread writes full
+ * buffers to the image with one pwrite each. */
+enum { CHUNK = 4 << 20, NBUF = 4 };
+
+struct pipe_buf {
+    char *data;
+    size_t len;
+    uint64_t off;
+    int full;
+};
+
+struct wpipe {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct pipe_buf b[NBUF];
+    int fd, stop, err, next_w;
+    double t_write, t_read, t_crc, t_wait;
+    char errmsg[256];
+};
+
+static void *writer_main(void *arg)
+{
+    struct wpipe *q = arg;
+    for (int k = 0;; k = (k + 1) % NBUF) {
+        pthread_mutex_lock(&q->mu);
+        while (!q->b[k].full && !q->stop)
+            pthread_cond_wait(&q->cv, &q->mu);
+        if (!q->b[k].full) {
+            pthread_mutex_unlock(&q->mu);
+            return NULL;
+        }
+        pthread_mutex_unlock(&q->mu);
+        double t0 = ck_now();
+        int rc = q->err ? 0 : ck_pwrite_all(q->fd, q->b[k].data, q->b[k].len, q->b[k].off);
+        q->t_write += ck_now() - t0;
+        pthread_mutex_lock(&q->mu);
+        if (rc < 0 && !q->err) {
+            q->err = 1;
+            ck_copy(q->errmsg, sizeof q->errmsg, ck_strerror());
+        }
+        q->b[k].full = 0;
+        pthread_cond_broadcast(&q->cv);
+        pthread_mutex_unlock(&q->mu);
+    }
+}
+
+/* Waits until buffer K is free (written). */
+static struct pipe_buf *pipe_get(struct wpipe *q, int k)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->b[k].full)
+        pthread_cond_wait(&q->cv, &q->mu);
+    pthread_mutex_unlock(&q->mu);
+    return &q->b[k];
+}
+
+static void pipe_put(struct wpipe *q, int k)
+{
+    pthread_mutex_lock(&q->mu);
+    q->b[k].full = 1;
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
 
 int mem_classify(const struct vma *v, const struct vma *prev, const char *exe, uint64_t exe_ino)
 {
@@ -45,8 +110,25 @@ int mem_dump(pid_t pid, struct ck_writer *w, struct ck_proc *p, uint64_t *bytes)
     char exelink[64];
     snprintf(exelink, sizeof exelink, "/proc/%d/exe", (int)pid);
     uint64_t exe_ino = stat(exelink, &st) == 0 ? st.st_ino : 0;
-    char *buf = ck_xmalloc(CHUNK);
-    int nspecial = 0, rc = -1;
+    struct wpipe q;
+    memset(&q, 0, sizeof q);
+    pthread_mutex_init(&q.mu, NULL);
+    pthread_cond_init(&q.cv, NULL);
+    q.fd = w->fd;
+    char *bufs = mmap(NULL, (size_t)CHUNK * NBUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (bufs == MAP_FAILED) {
+        free(v);
+        return ck_errno("mmap copy buffers");
+    }
+    for (int k = 0; k < NBUF; k++)
+        q.b[k].data = bufs + (size_t)k * CHUNK;
+    pthread_t wt;
+    if (pthread_create(&wt, NULL, writer_main, &q) != 0) {
+        munmap(bufs, (size_t)CHUNK * NBUF);
+        free(v);
+        return ck_err("cannot start the writer thread");
+    }
+    int nspecial = 0, rc = -1, k = 0;
     for (int i = 0; i < n; i++) {
         int kind = mem_classify(&v[i], i ? &v[i - 1] : NULL, p->exe, exe_ino);
         if (kind < 0) {
@@ -73,14 +155,22 @@ int mem_dump(pid_t pid, struct ck_writer *w, struct ck_proc *p, uint64_t *bytes)
         if (ckw_append(w, hdrpage, CK_PAGE) < 0)
             goto out;
         if (!(m->flags & CK_MEMF_NODATA)) {
-            for (uint64_t a = v[i].start; a < v[i].end; a += CHUNK) {
+            for (uint64_t a = v[i].start; a < v[i].end; a += CHUNK, k = (k + 1) % NBUF) {
                 size_t len = v[i].end - a < CHUNK ? v[i].end - a : CHUNK;
-                struct iovec l = {buf, len}, r = {(void *)a, len};
+                double t0 = ck_now();
+                struct pipe_buf *b = pipe_get(&q, k);
+                double t1 = ck_now();
+                struct iovec l = {b->data, len}, r = {(void *)a, len};
                 ssize_t got = process_vm_readv(pid, &l, 1, &r, 1, 0);
-                if (got != (ssize_t)len && pt_read(pid, a, buf, len) < 0)
+                if (got != (ssize_t)len && pt_read(pid, a, b->data, len) < 0)
                     goto out;
-                if (ckw_append(w, buf, len) < 0)
-                    goto out;
+                double t2 = ck_now();
+                b->len = len;
+                b->off = ckw_reserve(w, len, crc32c(0, b->data, len));
+                q.t_wait += t1 - t0;
+                q.t_read += t2 - t1;
+                q.t_crc += ck_now() - t2;
+                pipe_put(&q, k);
             }
             *bytes += v[i].end - v[i].start;
         }
@@ -89,7 +179,17 @@ int mem_dump(pid_t pid, struct ck_writer *w, struct ck_proc *p, uint64_t *bytes)
     }
     rc = 0;
 out:
-    free(buf);
+    pthread_mutex_lock(&q.mu);
+    q.stop = 1;
+    pthread_cond_broadcast(&q.cv);
+    pthread_mutex_unlock(&q.mu);
+    pthread_join(wt, NULL);
+    if (getenv("CKPT_TIMING"))
+        fprintf(stderr, "ckpt: memory pipeline: read %.1f ms, crc %.1f ms, wait %.1f ms; write %.1f ms\n",
+                q.t_read * 1e3, q.t_crc * 1e3, q.t_wait * 1e3, q.t_write * 1e3);
+    if (q.err && rc == 0)
+        rc = ck_err("%s", q.errmsg);
+    munmap(bufs, (size_t)CHUNK * NBUF);
     free(v);
     return rc;
 }

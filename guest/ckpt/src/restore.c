@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <linux/prctl.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -48,7 +49,13 @@ struct plan {
     uint64_t guard;
     int have_guard;
     uint64_t old_rw_lo, old_rw_hi; /* saved BINRW range */
+    char img_path[4200];           /* absolute path of the verified image */
+    int copy;                      /* --copy: no mapped regions */
 };
+
+/* Regions at least this large whose bytes restore unchanged are mapped from the image file
+ * (MAP_PRIVATE, copy-on-write) instead of copied; smaller ones are not worth the syscalls. */
+enum { MAP_MIN = 1 << 20 };
 
 static const struct ck_mem *mem_of(const struct ck_rec *r) { return r->type == CK_REC_MEM ? r->data : NULL; }
 
@@ -83,6 +90,9 @@ static int make_plan(struct plan *pl, const struct restore_opts *o, struct resto
     ck_image_path(path, sizeof path, o->dir);
     if (ck_image_open(&pl->img, path) < 0)
         return -1;
+    ck_phase("restore: verify");
+    if (!realpath(path, pl->img_path))
+        return ck_errno("realpath %s", path);
     pl->p = pl->img.proc;
     pl->bufs = calloc(pl->img.nrec, sizeof *pl->bufs);
     const char *old = o->old_binary ? o->old_binary : pl->p->exe;
@@ -365,6 +375,36 @@ static int map_region(struct inj *in, uint64_t start, uint64_t end, int prot, in
     return 0;
 }
 
+/* Whether saved region I can be mapped from the image file rather than copied: large, bytes
+ * unchanged by translation, anonymous-like (not the stack, which must stay MAP_GROWSDOWN). */
+static int mappable(struct plan *pl, size_t i)
+{
+    const struct ck_mem *m = mem_of(&pl->img.recs[i]);
+    return !pl->copy && m && !(m->flags & CK_MEMF_NODATA) && !pl->bufs[i] && m->end - m->start >= MAP_MIN &&
+           (m->kind == CK_MEM_ANON || m->kind == CK_MEM_HEAP || m->kind == CK_MEM_FILE) &&
+           pl->img.recs[i].off % CK_PAGE == 0;
+}
+
+/* Opens the verified image in the new process and checks that the descriptor it got is the
+ * very file we verified (same device and inode), so a swapped file cannot be mapped. */
+static long open_image_in(struct inj *in, struct plan *pl)
+{
+    unsigned long pth = inj_put(in, 0, pl->img_path, strlen(pl->img_path) + 1);
+    if (!pth)
+        return -1;
+    long fd = inj_syscall(in, SYS_open, pth, O_RDONLY | O_CLOEXEC, 0, 0, 0, 0);
+    if (sys(in, fd, "open image") < 0)
+        return -1;
+    char link[64];
+    snprintf(link, sizeof link, "/proc/%d/fd/%ld", (int)in->pid, fd);
+    struct stat a, b;
+    if (stat(link, &a) < 0 || fstat(pl->img.fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+        inj_syscall(in, SYS_close, fd, 0, 0, 0, 0, 0);
+        return ck_err("the image file changed while restoring (%s)", pl->img_path);
+    }
+    return fd;
+}
+
 static int restore_memory(struct inj *in, struct plan *pl, struct restore_stats *st)
 {
     pid_t pid = in->pid;
@@ -373,6 +413,7 @@ static int restore_memory(struct inj *in, struct plan *pl, struct restore_stats 
     if (nv < 0)
         return -1;
     int rc = -1;
+    long imgfd = -1;
     uint8_t *newrw = NULL;
     uint64_t nrw_lo = UINT64_MAX, nrw_hi = 0;
     uint64_t exe_ino = 0;
@@ -439,6 +480,9 @@ static int restore_memory(struct inj *in, struct plan *pl, struct restore_stats 
     }
     if (move_specials(in, pl, v, nv) < 0)
         goto out;
+    for (size_t i = 0; i < pl->img.nrec && imgfd < 0; i++)
+        if (mappable(pl, i) && (imgfd = open_image_in(in, pl)) < 0)
+            goto out;
     /* Saved regions. */
     for (size_t i = 0; i < pl->img.nrec; i++) {
         const struct ck_mem *m = mem_of(&pl->img.recs[i]);
@@ -453,6 +497,20 @@ static int restore_memory(struct inj *in, struct plan *pl, struct restore_stats 
             inj_syscall(in, SYS_close, fd, 0, 0, 0, 0, 0);
             if (sys(in, r, "map shared file") < 0)
                 goto out;
+            continue;
+        }
+        if (imgfd >= 0 && mappable(pl, i)) {
+            /* Zero copy: the image's page-aligned payload, private and copy-on-write. */
+            long r = inj_syscall(in, SYS_mmap, m->start, m->end - m->start, m->prot, MAP_PRIVATE | MAP_FIXED_NOREPLACE,
+                                 imgfd, pl->img.recs[i].off + CK_PAGE);
+            if (sys(in, r, "map image") < 0)
+                goto out;
+            if ((uint64_t)r != m->start) {
+                ck_err("mmap placed %#lx at %#lx", (unsigned long)m->start, (unsigned long)r);
+                goto out;
+            }
+            st->mem_bytes += m->end - m->start;
+            st->mapped_bytes += m->end - m->start;
             continue;
         }
         if (map_region(in, m->start, m->end, m->prot, m->kind == CK_MEM_STACK) < 0)
@@ -475,6 +533,8 @@ static int restore_memory(struct inj *in, struct plan *pl, struct restore_stats 
     }
     rc = 0;
 out:
+    if (imgfd >= 0)
+        inj_syscall(in, SYS_close, imgfd, 0, 0, 0, 0, 0);
     free(newrw);
     free(v);
     return rc;
@@ -552,6 +612,7 @@ int ck_restore(const struct restore_opts *o, pid_t *newpid, struct restore_stats
     pl.img.fd = pl.o.fd = pl.n.fd = -1;
     int rc = -1, *socks = NULL, frozen[256], nfrozen = 0, old_stopped = 0;
     pid_t pid = -1;
+    pl.copy = o->copy;
     if (make_plan(&pl, o, st) < 0)
         goto out;
     int ntcp = 0;
@@ -582,9 +643,11 @@ int ck_restore(const struct restore_opts *o, pid_t *newpid, struct restore_stats
         rc = 0;
         goto out;
     }
+    ck_phase("restore: plan");
     pid = start_new(&pl, o->binary);
     if (pid < 0)
         goto out;
+    ck_phase("restore: start new");
     if (alive) {
         if (take_over(&pl, frozen, &nfrozen) < 0)
             goto out;
@@ -595,6 +658,7 @@ int ck_restore(const struct restore_opts *o, pid_t *newpid, struct restore_stats
         goto out;
     if (inj_scratch(&in, CK_PAGE) < 0 || restore_memory(&in, &pl, st) < 0 || set_brk(&in, &pl) < 0)
         goto out;
+    ck_phase("restore: memory");
     if (pl.p->rseq_ptr &&
         sys(&in, inj_syscall(&in, SYS_rseq, pl.p->rseq_ptr, pl.p->rseq_size, 0, pl.p->rseq_sig, 0, 0), "rseq") < 0)
         goto out;
@@ -671,6 +735,7 @@ int ck_restore(const struct restore_opts *o, pid_t *newpid, struct restore_stats
     }
     *newpid = pid;
     pid = -1;
+    ck_phase("restore: rest");
     rc = 0;
 out:
     if (pid > 0) {
@@ -688,6 +753,7 @@ out:
         free(socks);
     }
     free_plan(&pl);
+    ck_phase("restore: cleanup");
     st->secs = ck_now() - t0;
     return rc;
 }

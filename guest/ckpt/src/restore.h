@@ -11,11 +11,13 @@ struct restore_opts {
     const char *changed;    /* comma list overriding the automatic changed-function list, or NULL */
     int no_replace;         /* refuse instead of replacing a still-running checkpointed process */
     int check_only;         /* do every check, change nothing */
+    int copy;               /* copy all memory (no region is mapped from the image file) */
 };
 
 struct restore_stats {
     double secs;
     uint64_t mem_bytes;
+    uint64_t mapped_bytes;  /* of mem_bytes: mapped copy-on-write from the image, not copied */
     uint64_t xl_code, xl_data, xl_mangled, frames_moved;
     int replaced;           /* the checkpointed process was still running and was replaced */
 };

@@ -66,6 +66,21 @@ double ck_now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+void ck_phase(const char *name)
+{
+    static int on = -1;
+    static double last;
+    if (on < 0) {
+        on = getenv("CKPT_TIMING") != NULL;
+        last = ck_now();
+    }
+    if (!on)
+        return;
+    double t = ck_now();
+    fprintf(stderr, "ckpt: time %-18s %8.2f ms\n", name, (t - last) * 1e3);
+    last = t;
+}
+
 void *ck_xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);

@@ -20,6 +20,8 @@ extern int ck_verbose;
 void ck_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Monotonic time in seconds, for the bench and progress figures. */
 double ck_now(void);
+/* With CKPT_TIMING set in the environment, prints "ckpt: time NAME ms" (since the previous call) to stderr. */
+void ck_phase(const char *name);
 /* Reads a whole small file (e.g. under /proc) into a malloc'd NUL-terminated buffer. */
 char *ck_read_file(const char *path, size_t *len);
 /* Process start time (field 22 of /proc/PID/stat): tells a pid reuse from the checkpointed process. */
