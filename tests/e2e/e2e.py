@@ -34,15 +34,8 @@ def boot(*sets, cpus=1, kernel=None, timeout=240, cpu_model="corei7_skylake_x", 
     """Boots the VMM in Bochs with the given config lines; returns the run."""
     work = tempfile.mkdtemp(prefix="hs-e2e-")
     try:
-        class A:
-            pass
-        a = A()
-        a.kernel = kernel or os.path.join(ROOT, "build/guests/testguest.elf")
-        a.vmm = os.path.join(ROOT, "build/hindsight.elf")
-        a.initrd = initrd
-        a.config = None
-        a.set = ["console=e9"] + list(sets)
-        a.cpus, a.megs, a.cpu_model, a.ips, a.timeout = cpus, megs, cpu_model, 50000000, timeout
+        a = hr.make_args(kernel=kernel or os.path.join(ROOT, "build/guests/testguest.elf"), initrd=initrd,
+                         set=["console=e9"] + list(sets), cpus=cpus, megs=megs, cpu_model=cpu_model, timeout=timeout)
         iso = hr.build_iso(a, work)
         r = hr.run_bochs(a, iso, work, echo=False)
         global LAST
@@ -180,11 +173,7 @@ def uefi_boot_through_ovmf_reaches_the_vmx_check():
         raise Failure("qemu-system-x86_64 or OVMF missing (host-tools/install-deps.sh emu)")
     work = tempfile.mkdtemp(prefix="hs-uefi-")
     try:
-        class A:
-            pass
-        a = A()
-        a.kernel, a.initrd, a.config = os.path.join(ROOT, "build/guests/testguest.elf"), None, None
-        a.vmm, a.set = os.path.join(ROOT, "build/hindsight.elf"), ["console=com1,e9", "cmdline=hello"]
+        a = hr.make_args(set=["console=com1,e9", "cmdline=hello"])
         iso = hr.build_iso(a, work)
         e9 = os.path.join(work, "e9.txt")
         try:
@@ -205,6 +194,8 @@ def uefi_boot_through_ovmf_reaches_the_vmx_check():
         shutil.rmtree(work, ignore_errors=True)
 
 
+# Linux as the Primary alone, its serial bytes straight to the console.
+LINUX_SETS = ["console=e9", "cores=1", "mem=256M", "initrd=initrd", "guest_console=raw"]
 LINUX_KERNEL = os.path.join(ROOT, "build/guest-kernel.elf")
 LINUX_INITRD = os.path.join(ROOT, "build/initramfs.cpio.gz")
 
@@ -214,14 +205,9 @@ def linux_session(*sets, cpus=1, megs=512):
     import re as _re  # noqa: F401
     work = tempfile.mkdtemp(prefix="hs-linux-")
 
-    class A:
-        pass
-    a = A()
-    a.kernel, a.initrd, a.config = LINUX_KERNEL, LINUX_INITRD, None
-    a.vmm = os.path.join(ROOT, "build/hindsight.elf")
-    a.set = ["console=e9", "cores=1", "mem=256M", "initrd=initrd", "guest_console=raw",
-             "cmdline=console=ttyS0 nokaslr quiet", f"rtc_epoch={int(__import__('time').time())}"] + list(sets)
-    a.cpus, a.megs, a.cpu_model, a.ips, a.timeout = cpus, megs, "corei7_skylake_x", 50000000, 600
+    a = hr.make_args(kernel=LINUX_KERNEL, initrd=LINUX_INITRD, cpus=cpus, megs=megs, timeout=600,
+                     set=LINUX_SETS + ["cmdline=console=ttyS0 nokaslr quiet",
+                                       f"rtc_epoch={int(__import__('time').time())}"] + list(sets))
     iso = hr.build_iso(a, work)
     return hr.BochsSession(a, iso, work, serial=True), work
 
@@ -299,8 +285,8 @@ def bzimage_test():
     if not bz:
         return "no cached bzImage (host-tools/get-kernel.sh fetches it)"
     global LAST
-    r = boot("initrd=initrd", "mem=256M", "cores=1", "guest_console=raw",
-             "cmdline=console=ttyS0 nokaslr quiet hs.poweroff", kernel=bz[-1], timeout=600, initrd=LINUX_INITRD)
+    r = boot(*LINUX_SETS[1:], "cmdline=console=ttyS0 nokaslr quiet hs.poweroff", kernel=bz[-1], timeout=600,
+             initrd=LINUX_INITRD)
     LAST = r
     for needle in ("(bzImage)", "tsc-init=", "reboot: System halted"):
         if needle not in r.console:
