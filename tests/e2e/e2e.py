@@ -263,6 +263,13 @@ def linux_tests():
             year = _t.gmtime().tm_year
             yield "linux_sleep_and_date", (None if 2 <= d <= 3 and abs(int(m.group(3)) - year) <= 1
                                            else f"sleep 2 took {d} guest seconds, year {m.group(3)}")
+        # The agents are in the initramfs and work inside the guest: duplicate a running loop.
+        m = cmd("rfork --help >/dev/null && parttrack --help >/dev/null && ckpt --help >/dev/null && "
+                "(while :; do sleep 1; done) & P=$!; C=$(rfork $P); "
+                "echo RF=$C PARENT=$(cut -d' ' -f4 /proc/$C/stat) SH=$$",
+                r"RF=(\d+) PARENT=(\d+) SH=(\d+)", timeout=120)
+        yield "linux_agents_run_in_guest", (None if m and m.group(2) == m.group(3)
+                                            else "the agents did not run, or rfork gave no duplicate")
         s.send("poweroff -f\r")
         ok = s.wait_exit(120)
         r = s.result("exit" if ok else "timeout")
