@@ -88,6 +88,14 @@ def isolation_ept_violation_stops_only_the_offender():
 
 
 @test
+def hostile_guest_triple_fault_is_contained():
+    r = boot("cmdline=hostile", "backup_cmdline=hello", cpus=2)
+    expect(r, "[P] test guest: hostile", "Primary: triple fault", "[B] test guest: powering off")
+    refuse(r, "HOSTILE MSR READ SUCCEEDED")
+    summary(r, primary__outcome="triple-fault", backup__outcome="poweroff", primary__io_other=2)
+
+
+@test
 def single_core_primary_only():
     r = boot("cmdline=hello", "cores=1", "mem=32M")
     expect(r, "[P] test guest: RAM 32 MiB")

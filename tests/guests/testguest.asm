@@ -2,6 +2,8 @@
 ; 16550 at 0x3F8 and obeys words on its command line:
 ;   bench=N      time N CPUID exits and N exit-free loop iterations with RDTSC
 ;   isolation    write just past the end of its RAM (must be an EPT violation)
+;   hostile      poke at the VMM: VMX instructions, unknown MSRs, unknown ports,
+;                then a triple fault (empty IDT, then an exception)
 ; and then powers off (CLI; HLT).
 bits 32
 
@@ -49,6 +51,26 @@ _start:
     mov [bench_n], eax
     call bench
 .no_bench:
+    mov esi, word_hostile
+    call find_word
+    test eax, eax
+    jz .no_hostile
+    mov esi, msg_hostile
+    call puts
+    mov dx, 0x1234             ; a port with no device: all-ones
+    in eax, dx
+    cmp eax, 0xFFFFFFFF
+    jne .done
+    mov dx, 0x2E
+    mov al, 0x55
+    out dx, al
+    lidt [null_idtr]           ; from here on, any exception is a triple fault
+    mov ecx, 0xDEAD0001        ; an MSR nobody virtualises: #GP, which now triple-faults
+    rdmsr
+    mov esi, msg_survived
+    call puts
+    jmp .done
+.no_hostile:
     mov esi, word_isolation
     call find_word
     test eax, eax
@@ -229,6 +251,12 @@ msg_bench3: db " plain_ticks=", 0
 msg_nl: db 10, 0
 word_bench: db "bench=", 0
 word_isolation: db "isolation", 0
+word_hostile: db "hostile", 0
+msg_hostile: db "test guest: hostile: probing ports and MSRs with no IDT", 10, 0
+msg_survived: db "test guest: HOSTILE MSR READ SUCCEEDED", 10, 0
+align 8
+null_idtr: dw 0
+    dd 0
 
 section .bss
 align 16
