@@ -283,6 +283,20 @@ static void h_skip(struct vcpu *v, uint64_t q)
     vcpu_skip_instruction(v);
 }
 
+static void h_exception_nmi(struct vcpu *v, uint64_t q)
+{
+    uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
+    if ((info & INTR_INFO_VALID) && (info & (7u << 8)) == INTR_TYPE_NMI) {
+        /* A host NMI (chipset error, watchdog) while the guest ran: the platform's, not the guest's. */
+        v->host_nmis++;
+        return;
+    }
+    kprintf("hindsight: %s: unexpected exception exit (interruption info 0x%x, qualification 0x%lx)\n", v->name, info,
+            q);
+    vcpu_dump(v);
+    vcpu_stop(v, "unexpected-exception");
+}
+
 static void h_invalid_state(struct vcpu *v, uint64_t q)
 {
     kprintf("hindsight: %s: VM entry failed: invalid guest state (qualification 0x%lx)\n", v->name, q);
@@ -291,6 +305,7 @@ static void h_invalid_state(struct vcpu *v, uint64_t q)
 }
 
 static const exit_handler handlers[EXIT_REASON_MAX + 1] = {
+    [EXIT_EXCEPTION_NMI] = h_exception_nmi,
     [EXIT_EXTERNAL_INTERRUPT] = h_nothing,
     [EXIT_INTERRUPT_WINDOW] = h_nothing,
     [EXIT_PREEMPTION_TIMER] = h_nothing,

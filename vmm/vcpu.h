@@ -36,7 +36,7 @@ struct vcpu {
     struct pit8254 pit;
     struct cmos cmos;
     uint32_t pci_addr;
-    uint64_t poll_count, timer_irqs, injected, port80, console_bytes;
+    uint64_t poll_count, timer_irqs, injected, port80, console_bytes, host_nmis;
     char line[200];
     unsigned linelen;
     uint64_t exits[EXIT_REASON_MAX + 1];
