@@ -294,7 +294,8 @@ def linux_tests():
 
 
 def bzimage_test():
-    """The Linux 32-bit boot protocol: Debian's bzImage itself (its own decompressor runs in the guest)."""
+    """The Linux 32-bit boot protocol: Debian's bzImage itself (its own decompressor runs in the guest),
+    ending in a real kernel panic, which the VMM must recognise as the Primary's."""
     import glob
     bz = sorted(glob.glob(os.path.expanduser("~/.cache/hindsight/linux-image-*/bzImage")))
     if not bz:
@@ -350,10 +351,10 @@ def main():
         LAST = None
         err = bzimage_test()
         if err is None:
-            print("PASS: e2e/linux_bzimage_boot_protocol", flush=True)
+            print("PASS: e2e/linux_bzimage_boot_protocol_and_panic", flush=True)
             passed += 1
         else:
-            print(f"FAIL: e2e/linux_bzimage_boot_protocol: {err}", flush=True)
+            print(f"FAIL: e2e/linux_bzimage_boot_protocol_and_panic: {err}", flush=True)
             if LAST is not None:
                 print("  last console lines:\n    " + "\n    ".join(LAST.console.splitlines()[-15:]))
             failed += 1
