@@ -353,6 +353,10 @@ void vmexit_dispatch(struct vcpu *v)
     v->exits_total++;
     if (reason <= EXIT_REASON_MAX)
         v->exits[reason]++;
+    /* Asynchronous exits happen at no particular instruction: they cannot mark a position. */
+    if (reason != EXIT_EXTERNAL_INTERRUPT && reason != EXIT_INTERRUPT_WINDOW && reason != EXIT_PREEMPTION_TIMER &&
+        reason != EXIT_EXCEPTION_NMI)
+        v->exit_seq++;
     if (reason <= EXIT_REASON_MAX && handlers[reason] &&
         (!(raw & EXIT_REASON_ENTRY_FAILURE) || reason == EXIT_INVALID_GUEST_STATE)) {
         intr_requeue_interrupted(v);

@@ -113,8 +113,11 @@ void vcpu_stop(struct vcpu *v, const char *outcome)
     else if (v->id == 0)
         console_write("\n", 1);
     v->stop_tsc = rdtsc();
+    if (v->vmcs_pa) /* no VMCS (VMX never came up on this core): nothing to read */
+        v->stop_rip = vmread(VMCS_GUEST_RIP);
     v->outcome = outcome;
-    kprintf("hindsight: %s stopped: %s after %lu exits\n", v->name, outcome, v->exits_total);
+    kprintf("hindsight: %s stopped: %s after %lu exits, at exit_seq %lu rip 0x%lx\n", v->name, outcome, v->exits_total,
+            v->exit_seq, v->stop_rip);
     __atomic_store_n(&v->done, 1, __ATOMIC_RELEASE);
     run_core_finished(v->cpu);
 }

@@ -41,6 +41,8 @@ struct vcpu {
     unsigned linelen;
     uint64_t exits[EXIT_REASON_MAX + 1];
     uint64_t exits_total;
+    uint64_t exit_seq;               /* instruction-synchronous exits: the design's position counter */
+    uint64_t stop_rip;               /* guest RIP when it stopped */
     uint64_t io_other;               /* accesses to ports with no device */
     uint64_t launch_tsc, stop_tsc;
     uint32_t tsc_aux;
