@@ -32,7 +32,10 @@ for mb in 100 200 300 400 500; do
     t2=$(now); out=$($CK restore "$W/img" --binary $TP/memhog) || echo "restore failed: $out" >&2; t3=$(now)
     np=$(echo "$out" | sed -n 's/^restored pid \([0-9]*\).*/\1/p'); PIDS+=($np)
     # the restored process must be alive and still holding its memory
-    sleep 0.1; kill -0 "$np" 2>/dev/null || echo "restored memhog $mb MB died" >&2
+    # and that memory is the saved bytes: SIGUSR1 makes memhog check every word
+    sleep 0.1; kill -USR1 "$np" 2>/dev/null || echo "restored memhog $mb MB died" >&2
+    wait_file "$W/hog.out" "verified" 20 || echo "restored memhog $mb MB did not verify its memory" >&2
+    grep -q "verified ok" "$W/hog.out" || echo "restored memhog $mb MB memory differs: $(cat "$W/hog.out")" >&2
     kill -9 "$np" 2>/dev/null
     CKT[$mb]=$(awk -v a=$t0 -v b=$t1 'BEGIN{print b-a}'); RST[$mb]=$(awk -v a=$t2 -v b=$t3 'BEGIN{print b-a}')
     i=$((i + 1))
@@ -42,7 +45,7 @@ echo "Table 1: open+close of a file, microseconds per pair (seed: Core 2 Quad 2.
 printf "  %-28s %10s %10s\n" "" "seed" "ckpt"
 printf "  %-28s %10s %10.3f\n" "not watched" 2.28 "$un"
 printf "  %-28s %10s %10.3f\n" "watched (function not returning)" 3.66 "$wa"
-echo "Table 2: checkpoint and restart time, seconds (CLI wall time, image in page cache, no fsync)"
+echo "Table 2: checkpoint and restart time, seconds (CLI wall time, image in the page cache of $(findmnt -n -o FSTYPE -T "$W" 2>/dev/null || echo '?') at $W, no fsync)"
 printf "  %-8s %12s %12s %12s %12s\n" "memory" "seed ckpt" "ckpt" "seed restart" "restore"
 i=0
 for mb in 100 200 300 400 500; do
@@ -53,7 +56,7 @@ line syscall_unwatched "$un" us seed_table1_unwatched 2.28
 line syscall_watched "$wa" us seed_table1_watched_n1 3.66
 i=0
 for mb in 100 200 300 400 500; do
-    line checkpoint_${mb}mb "${CKT[$mb]}" s seed_table2_checkpoint_${mb}mb "${SEED_CK[$i]}"
-    line restore_${mb}mb "${RST[$mb]}" s seed_table2_restart_${mb}mb "${SEED_RS[$i]}"
+    line ckpt_checkpoint_${mb}mb "${CKT[$mb]}" s seed_table2 "${SEED_CK[$i]}"
+    line ckpt_restore_${mb}mb "${RST[$mb]}" s seed_table2 "${SEED_RS[$i]}"
     i=$((i + 1))
 done

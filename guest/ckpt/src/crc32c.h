@@ -10,4 +10,6 @@ uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
 uint32_t crc32c_combine(uint32_t crc1, uint32_t crc2, size_t len2);
 /* crc32c(0, BUF, LEN) computed by two threads for large buffers. */
 uint32_t crc32c_par(const void *buf, size_t len);
+/* crc32c(0, BUF, LEN) of LEN zero bytes, without reading any (image holes). */
+uint32_t crc32c_zeros(size_t len);
 #endif

@@ -156,7 +156,7 @@ int ck_dump_stopped(pid_t pid, const char *dir, const char *func, struct dump_st
     if (fds_dump(pid, &w) < 0)
         goto out;
     ck_phase("dump: state");
-    if (mem_dump(pid, &w, p, &st->mem_bytes) < 0)
+    if (mem_dump(pid, &w, p, &st->mem_bytes, &st->hole_bytes) < 0)
         goto out;
     ck_phase("dump: memory");
     /* The process record goes last: mem_dump filled in the special-mapping placement. */

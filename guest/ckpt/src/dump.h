@@ -7,6 +7,7 @@
 struct dump_stats {
     double secs;       /* wall time of the checkpoint */
     uint64_t mem_bytes;
+    uint64_t hole_bytes; /* of mem_bytes: never-touched anonymous pages left as holes */
     int nframes, nfds;
 };
 

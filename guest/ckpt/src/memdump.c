@@ -3,6 +3,8 @@
 #include "inject.h"
 #include "util.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,7 +102,7 @@ int mem_classify(const struct vma *v, const struct vma *prev, const char *exe, u
     return CK_MEM_FILE;
 }
 
-int mem_dump(pid_t pid, struct ck_writer *w, struct ck_proc *p, uint64_t *bytes)
+int mem_dump(pid_t pid, struct ck_writer *w, struct ck_proc *p, uint64_t *bytes, uint64_t *holes)
 {
     struct vma *v;
     int n = maps_read(pid, &v);
@@ -122,8 +124,13 @@ int mem_dump(pid_t pid, struct ck_writer *w, struct ck_proc *p, uint64_t *bytes)
     }
     for (int k = 0; k < NBUF; k++)
         q.b[k].data = bufs + (size_t)k * CHUNK;
+    char pmpath[64];
+    snprintf(pmpath, sizeof pmpath, "/proc/%d/pagemap", (int)pid);
+    int pmfd = getenv("CKPT_NO_HOLES") ? -1 : open(pmpath, O_RDONLY | O_CLOEXEC);
     pthread_t wt;
     if (pthread_create(&wt, NULL, writer_main, &q) != 0) {
+        if (pmfd >= 0)
+            close(pmfd);
         munmap(bufs, (size_t)CHUNK * NBUF);
         free(v);
         return ck_err("cannot start the writer thread");
@@ -155,22 +162,52 @@ int mem_dump(pid_t pid, struct ck_writer *w, struct ck_proc *p, uint64_t *bytes)
         if (ckw_append(w, hdrpage, CK_PAGE) < 0)
             goto out;
         if (!(m->flags & CK_MEMF_NODATA)) {
-            for (uint64_t a = v[i].start; a < v[i].end; a += CHUNK, k = (k + 1) % NBUF) {
+            /* Anonymous pages that were never touched (not present, not swapped) are zero:
+             * they are left as holes in the (sparse) image file, neither read nor written. */
+            int sparse = pmfd >= 0 && (kind == CK_MEM_ANON || kind == CK_MEM_HEAP || kind == CK_MEM_STACK);
+            for (uint64_t a = v[i].start; a < v[i].end; a += CHUNK) {
                 size_t len = v[i].end - a < CHUNK ? v[i].end - a : CHUNK;
+                size_t pre = 0, dlen = len;
+                if (sparse) {
+                    static uint64_t pm[CHUNK / CK_PAGE];
+                    size_t np = len / CK_PAGE, lo = np, hi = 0;
+                    if (pread(pmfd, pm, np * 8, a / CK_PAGE * 8) == (ssize_t)(np * 8)) {
+                        for (size_t j = 0; j < np; j++)
+                            if (pm[j] >> 62) { /* bit 63 present, bit 62 swapped */
+                                if (lo == np)
+                                    lo = j;
+                                hi = j + 1;
+                            }
+                        if (lo == np) {
+                            ckw_reserve(w, len, crc32c_zeros(len));
+                            *holes += len;
+                            continue;
+                        }
+                        pre = lo * CK_PAGE;
+                        dlen = (hi - lo) * CK_PAGE;
+                        *holes += len - dlen;
+                    }
+                }
                 double t0 = ck_now();
                 struct pipe_buf *b = pipe_get(&q, k);
                 double t1 = ck_now();
-                struct iovec l = {b->data, len}, r = {(void *)a, len};
+                struct iovec l = {b->data, dlen}, r = {(void *)(a + pre), dlen};
                 ssize_t got = process_vm_readv(pid, &l, 1, &r, 1, 0);
-                if (got != (ssize_t)len && pt_read(pid, a, b->data, len) < 0)
+                if (got != (ssize_t)dlen && pt_read(pid, a + pre, b->data, dlen) < 0)
                     goto out;
                 double t2 = ck_now();
-                b->len = len;
-                b->off = ckw_reserve(w, len, crc32c(0, b->data, len));
+                uint32_t crc = crc32c(0, b->data, dlen);
+                if (pre)
+                    crc = crc32c_combine(crc32c_zeros(pre), crc, dlen);
+                if (len - pre - dlen)
+                    crc = crc32c_combine(crc, crc32c_zeros(len - pre - dlen), len - pre - dlen);
+                b->len = dlen;
+                b->off = ckw_reserve(w, len, crc) + pre;
                 q.t_wait += t1 - t0;
                 q.t_read += t2 - t1;
                 q.t_crc += ck_now() - t2;
                 pipe_put(&q, k);
+                k = (k + 1) % NBUF;
             }
             *bytes += v[i].end - v[i].start;
         }
@@ -190,6 +227,8 @@ out:
     if (q.err && rc == 0)
         rc = ck_err("%s", q.errmsg);
     munmap(bufs, (size_t)CHUNK * NBUF);
+    if (pmfd >= 0)
+        close(pmfd);
     free(v);
     return rc;
 }

@@ -122,6 +122,46 @@ echo "$out" | grep -E '^(PASS|FAIL|SKIP): '
 pass=$((pass + $(grep -c '^PASS: ' <<<"$out"))); fail=$((fail + $(grep -c '^FAIL: ' <<<"$out"))); skip=$((skip + $(grep -c '^SKIP: ' <<<"$out")))
 if ! grep -qE '^(PASS|FAIL|SKIP): http-same-connection' <<<"$out"; then bad http-demo "did not report: $out"; fi
 
+# 10. large memory: never-touched pages are holes; big regions are mapped from the image
+# (copy-on-write) unless --copy; a damaged payload is refused before any process starts.
+$TP/memhog 64 16 >"$W/hog.out" 2>/dev/null </dev/null & hp=$!; PIDS+=($hp)
+wait_file "$W/hog.out" ready 20
+if out=$($CK dump $hp --dir "$W/hog" 2>&1); then
+    kill -9 $hp; wait $hp 2>/dev/null
+    holes=$(sed -n 's/.*(\([0-9.]*\) MB never touched.*/\1/p' <<<"$out")
+    f="$W/hog/image.ckpt"; alloc=$(( $(stat -c %b "$f") * $(stat -c %B "$f") ))
+    if awk -v h="${holes:-0}" 'BEGIN{exit !(h > 40)}' && [ $alloc -lt $(( 32 << 20 )) ] && [ $(stat -c %s "$f") -gt $(( 64 << 20 )) ]
+    then ok untouched-pages-are-holes; else bad untouched-pages-are-holes "holes '${holes:-}' MB, $alloc bytes allocated: $out"; fi
+    # restore_hog NAME ARGS...: restores the image, asks the restored memhog to check its memory
+    restore_hog() {
+        local name=$1; shift
+        if o=$($CK restore "$W/hog" --binary $TP/memhog "$@" 2>&1); then
+            local np; np=$(sed -n 's/^restored pid \([0-9]*\).*/\1/p' <<<"$o"); PIDS+=($np)
+            local n0; n0=$(grep -c verified "$W/hog.out")
+            kill -USR1 "$np"
+            for _ in $(seq 200); do [ "$(grep -c verified "$W/hog.out")" -gt "$n0" ] && break; sleep 0.05; done
+            kill -9 "$np" 2>/dev/null
+            if [ "$(grep verified "$W/hog.out" | tail -1 | cut -d' ' -f2)" = ok ] && grep -q "$CHECK" <<<"$o"; then ok "$name"
+            else bad "$name" "$o; $(tail -1 "$W/hog.out")"; fi
+        else bad "$name" "$o"; fi
+    }
+    CHECK='(6[0-9]\.[0-9] MB mapped from the image)' restore_hog mapped-restore-memory-intact
+    CHECK='(0.0 MB mapped from the image)' restore_hog copy-restore-memory-intact --copy
+    before=$(pgrep -c -x memhog)
+    cp --sparse=always "$f" "$W/hogbad.ckpt"; mkdir -p "$W/hogc"
+    for at in $(( 8 << 20 )) $(( 40 << 20 )); do   # inside written data, inside a hole
+        cp --sparse=always "$W/hogbad.ckpt" "$W/hogc/image.ckpt"
+        printf '\x5a' | dd of="$W/hogc/image.ckpt" bs=1 seek=$at conv=notrunc 2>/dev/null
+        if o=$($CK restore "$W/hogc" --binary $TP/memhog 2>&1); then bad mapped-image-corrupt-refused "accepted at $at"; break; fi
+        grep -q "payload checksum mismatch" <<<"$o" || { bad mapped-image-corrupt-refused "$o"; break; }
+    done
+    [ "$at" = $(( 40 << 20 )) ] && [ "$(pgrep -c -x memhog)" = "$before" ] && ok mapped-image-corrupt-refused
+    cp --sparse=always "$W/hogbad.ckpt" "$W/hogc/image.ckpt"; truncate -s $(( $(stat -c %s "$f") - 8192 )) "$W/hogc/image.ckpt"
+    if o=$($CK restore "$W/hogc" --binary $TP/memhog 2>&1); then bad mapped-image-truncated-refused "accepted"
+    elif grep -q truncated <<<"$o" && [ "$(pgrep -c -x memhog)" = "$before" ]; then ok mapped-image-truncated-refused
+    else bad mapped-image-truncated-refused "$o"; fi
+else bad untouched-pages-are-holes "$out"; fi
+
 # 9. a bad command line is an error with a reason
 if out=$($CK restore "$W/none" --binary $TP/compute 2>&1); then bad bad-input-clear-error "accepted"
 elif grep -q "open image" <<<"$out"; then ok bad-input-clear-error; else bad bad-input-clear-error "$out"; fi
