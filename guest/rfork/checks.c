@@ -10,8 +10,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Whether this process is in the PID namespace /proc belongs to (NSpid with one entry). A
+ * process never changes its own PID namespace (unshare/setns only affect its future
+ * children), so this is read once per process. */
+static int own_in_proc_pidns(void)
+{
+    static int answer; /* 0 unknown, 1 yes, 2 no */
+    static pid_t for_pid;
+    pid_t me = getpid();
+    if (__atomic_load_n(&for_pid, __ATOMIC_ACQUIRE) != me) {
+        struct target_info self;
+        int a = probe_target(0, &self) == 0 && self.nspid_levels == 1 ? 1 : 2;
+        __atomic_store_n(&answer, a, __ATOMIC_RELAXED);
+        __atomic_store_n(&for_pid, me, __ATOMIC_RELEASE);
+    }
+    return __atomic_load_n(&answer, __ATOMIC_RELAXED) == 1;
+}
+
 /* Refusals that /proc can decide, phrased for the user. */
-int check_target(struct rf_ctx *c, pid_t pid, int flags)
+int check_target(struct rf_ctx *c, pid_t pid, int flags, struct target_info *out)
 {
     struct target_info ti;
     if (probe_target(pid, &ti) < 0) {
@@ -46,6 +63,10 @@ int check_target(struct rf_ctx *c, pid_t pid, int flags)
         return rf_fail(c, ENOTSUP, "process %d runs under a seccomp filter that may reject or kill it "
                        "for the injected clone; allow that explicitly (--seccomp / RFORK_ALLOW_SECCOMP)",
                        (int)pid);
+    /* Same PID namespace: clone's return value in the target is the duplicate's PID for us
+     * too, so no fork event stop is needed to learn it (see rfork.c). */
+    ti.same_pidns = ti.nspid_levels == 1 && own_in_proc_pidns();
+    *out = ti;
     return 0;
 }
 

@@ -17,7 +17,14 @@ struct rf_ctx {
     int sigchld_taken;         /* SIGCHLDs we consumed: re-raised at the end so the caller loses none */
     int deferred[16];          /* signals held back from the half-made duplicate, re-sent at release */
     int ndeferred;
+    int timing;                /* RFORK_TIMING set: record phase times, print them at the end */
+    int nmarks;
+    const char *mark_name[16];
+    struct timespec mark_at[16];
 };
+
+/* Record the end of a phase (when timing is on); printed to stderr by rfork_pid. */
+void rf_mark(struct rf_ctx *c, const char *phase);
 
 /* Record a formatted reason and errno; always returns -1 so callers can `return rf_fail(...)`. */
 int rf_fail(struct rf_ctx *c, int errnum, const char *fmt, ...)
@@ -35,15 +42,18 @@ struct target_info {
     int kthread;
     int ns_init;               /* PID 1 of its PID namespace */
     int seccomp;               /* 0 none, 1 strict, 2 filter */
+    unsigned long long sigign; /* SigIgn: ignored signals, bit (sig - 1) */
+    int nspid_levels;          /* NSpid entries: 1 = in the PID namespace /proc belongs to */
+    int same_pidns;            /* in the caller's PID namespace: PIDs it reports are ours */
 };
 
-/* Read /proc/<pid>/status and stat; -1 with errno (ESRCH if gone) on failure. */
+/* Read /proc/<pid>/status (pid 0: /proc/self) and, on old kernels, stat; -1 with errno (ESRCH if gone) on failure. */
 int probe_target(pid_t pid, struct target_info *ti);
 
 struct rfork_opts;
 
 /* Refuse (-1, message in c) what must not or cannot be duplicated, judging from /proc. */
-int check_target(struct rf_ctx *c, pid_t pid, int flags);
+int check_target(struct rf_ctx *c, pid_t pid, int flags, struct target_info *ti);
 
 /* Make the redirection paths absolute (the duplicate resolves them from its own working
  * directory) and reject obvious mistakes; out[i] is NULL for a shared fd. */
@@ -63,7 +73,8 @@ void deadline_in(struct timespec *d, long ms);
 
 /* Wait for a state change of tracee pid until the deadline (NULL: forever); cancellable
  * waits give up when SIGINT/TERM/HUP are pending (blocked) in the caller, so a CLI user can
- * interrupt a long wait. 0, or -1 with errno ETIMEDOUT / ECANCELED / other. */
+ * interrupt a long wait. 0, or -1 with errno ETIMEDOUT / ECANCELED / other. With neither a
+ * deadline nor cancellation it simply blocks in waitpid (steps that end by themselves). */
 int trace_wait(struct rf_ctx *c, pid_t pid, int *status, const struct timespec *deadline,
                int cancellable);
 

@@ -19,6 +19,14 @@ int rf_fail(struct rf_ctx *c, int errnum, const char *fmt, ...)
     return -1;
 }
 
+void rf_mark(struct rf_ctx *c, const char *phase)
+{
+    if (!c->timing || c->nmarks >= (int)(sizeof c->mark_at / sizeof c->mark_at[0]))
+        return;
+    c->mark_name[c->nmarks] = phase;
+    clock_gettime(CLOCK_MONOTONIC, &c->mark_at[c->nmarks++]);
+}
+
 enum stop_kind stop_classify(int status, int *sig)
 {
     *sig = 0;
@@ -71,6 +79,17 @@ static int cancel_pending(void)
 int trace_wait(struct rf_ctx *c, pid_t pid, int *status, const struct timespec *deadline,
                int cancellable)
 {
+    if (!deadline && !cancellable) {
+        /* A step that ends by itself (a fork, a first stop): sleep in waitpid, woken by the
+         * stop itself whatever the caller's SIGCHLD disposition. */
+        for (;;) {
+            pid_t r = waitpid(pid, status, __WALL);
+            if (r == pid)
+                return 0;
+            if (r < 0 && errno != EINTR)
+                return -1;
+        }
+    }
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);

@@ -10,6 +10,9 @@ double now_ns(void);
 /* Smallest of n values: on a shared machine other load only ever adds time, so the best of
  * several runs is the closest to the cost itself. */
 double best(const double *v, int n);
+/* Middle and largest of n values (n <= 64): the spread beside the best. */
+double median(const double *v, int n);
+double worst(const double *v, int n);
 /* Print a headline in the conventions' format. */
 void headline(const char *name, double value, const char *unit, const char *base, double base_value);
 /* Anonymous private memory of bytes, 4 KiB pages (as the seed's 4096 B page size), touched. */

@@ -26,6 +26,31 @@ double best(const double *v, int n)
     return m;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double median(const double *v, int n)
+{
+    double s[64];
+    if (n > 64)
+        n = 64;
+    memcpy(s, v, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+double worst(const double *v, int n)
+{
+    double m = v[0];
+    for (int i = 1; i < n; i++)
+        if (v[i] > m)
+            m = v[i];
+    return m;
+}
+
 void headline(const char *name, double value, const char *unit, const char *base, double base_value)
 {
     printf("bench %s %.4g %s baseline %s %.4g ratio %.3f\n", name, value, unit, base, base_value,
@@ -64,7 +89,8 @@ void write_full(int fd, const void *buf, size_t n)
     }
 }
 
-int main(void)
+/* Runs the measures named on the command line (getpid, latency, cow), all by default. */
+int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     printf("rfork benchmark (seed: Suzuki, Nomura, Taniguchi; Linux 3.0.8, Core i7 2.93 GHz)\n");
@@ -72,8 +98,20 @@ int main(void)
     if (getloadavg(load, 3) == 3) /* other work on the machine makes the latencies noisy */
         printf("machine: %ld CPUs online, load average %.2f %.2f %.2f\n", sysconf(_SC_NPROCESSORS_ONLN),
                load[0], load[1], load[2]);
-    bench_getpid();
-    bench_latency();
-    bench_cow();
+    int all = argc < 2;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "getpid") && strcmp(argv[i], "latency") && strcmp(argv[i], "cow")) {
+            fprintf(stderr, "usage: rfork-bench [getpid|latency|cow]...\n");
+            return 2;
+        }
+    for (int i = 1; i <= argc; i++) {
+        const char *m = i < argc ? argv[i] : NULL;
+        if ((all && i == 1) || (m && !strcmp(m, "getpid")))
+            bench_getpid();
+        if ((all && i == 1) || (m && !strcmp(m, "latency")))
+            bench_latency();
+        if ((all && i == 1) || (m && !strcmp(m, "cow")))
+            bench_cow();
+    }
     return 0;
 }

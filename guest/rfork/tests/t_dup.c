@@ -24,13 +24,15 @@ static void counter_lines(char *out, size_t n, const char *ticks, int first, uns
 }
 
 /* Counter blocked in read() on an empty pipe: read is interrupted, restarted, and becomes
- * the duplication point; the copy continues the history with its own input and output. */
-static int t_counter_pipe(char *why)
+ * the duplication point; the copy continues the history with its own input and output.
+ * mode: NULL, or "block-trap" / "ignore-trap" for a counter that blocks or ignores SIGTRAP,
+ * for which rfork must not single-step (the kernel's forced SIGTRAP would undo that). */
+static int counter_pipe(char *why, const char *mode)
 {
     int p[2];
     CHECK(pipe(p) == 0, "pipe: %s", strerror(errno));
     int out = open_out("cp.target");
-    pid_t t = spawn((const char *const[]){ "./t-counter", NULL }, p[0], out, -1);
+    pid_t t = spawn((const char *const[]){ "./t-counter", mode, NULL }, p[0], out, -1);
     close(p[0]);
     CHECK(write(p[1], "abcde", 5) == 5, "write ticks");
     CHECK(wait_lines(path_of("cp.target"), 5, 20000) == 0, "target printed no 5 lines");
@@ -70,6 +72,64 @@ static int t_counter_pipe(char *why)
     got = slurp(path_of("cp.target"));
     CHECK(!strcmp(got, want), "target printed\n%s\nexpected (as without rfork)\n%s", got, want);
     free(got);
+    return T_PASS;
+}
+
+static int t_counter_pipe(char *why) { return counter_pipe(why, NULL); }
+static int t_counter_trap_blocked(char *why) { return counter_pipe(why, "block-trap"); }
+static int t_counter_trap_ignored(char *why) { return counter_pipe(why, "ignore-trap"); }
+
+/* First child of pid (from /proc/pid/task/pid/children), 0 if none yet. */
+static pid_t first_child(pid_t pid, long ms)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    for (long end = now_ms() + ms; now_ms() < end; sleep_ms(5)) {
+        char *s = slurp(path);
+        pid_t c = (pid_t)atoi(s);
+        free(s);
+        if (c > 0)
+            return c;
+    }
+    return 0;
+}
+
+/* A target in a child PID namespace (PID 2 there): clone's return value is its PID in that
+ * namespace, so rfork must learn the copy's PID in ours from the fork event instead. */
+static int t_other_pidns(char *why)
+{
+    if (access("/usr/bin/unshare", X_OK) || system("/usr/bin/unshare -pf true >/dev/null 2>&1") != 0) {
+        set_why(why, "unshare -p not permitted here");
+        return T_SKIP;
+    }
+    pid_t u = spawn_ready((const char *const[]){ "/usr/bin/unshare", "-pf", "/bin/sh", "-c", "./t-spinner loop & wait", NULL },
+                          -1, "ns.out", -1);
+    CHECK(u > 0, "spinner in a new PID namespace not running");
+    pid_t sh = first_child(u, 20000), t = sh ? first_child(sh, 20000) : 0;
+    CHECK(t > 0, "cannot find the spinner under unshare %d", (int)u);
+    CHECK(proc_num(t, "NSpid") == t, "spinner's NSpid does not start with %d", (int)t);
+    struct rfork_result r;
+    pid_t d = rfork_pid(t, NULL, &r);
+    CHECK(d > 0, "rfork_pid failed: %s", r.error);
+    /* Only a PID in our namespace names the copy under /proc here, as a sibling of t. */
+    char want[64];
+    snprintf(want, sizeof want, "PPid:\t%d\n", (int)sh);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)d);
+    long end = now_ms() + 20000;
+    char *st = slurp(path), *out = slurp(path_of("ns.out"));
+    while (!strstr(out, "dup 3 ppid 1") && now_ms() < end) {
+        free(out);
+        sleep_ms(5);
+        out = slurp(path_of("ns.out"));
+    }
+    CHECK(strstr(st, want) || strstr(out, "dup 3 ppid 1"), "PID %d is not the copy (status: %.200s)", (int)d, st);
+    CHECK(strstr(out, "dup 3 ppid 1"), "the copy (PID 3 inside) never ran: %s", out);
+    free(st);
+    free(out);
+    kill_reap(u);
+    kill(t, SIGKILL);
+    kill(d, SIGKILL);
     return T_PASS;
 }
 
@@ -250,9 +310,12 @@ static int t_threads(char *why)
 
 const struct test dup_tests[] = {
     { "dup-counter-blocked-in-read", t_counter_pipe },
+    { "dup-counter-sigtrap-blocked", t_counter_trap_blocked },
+    { "dup-counter-sigtrap-ignored", t_counter_trap_ignored },
     { "dup-sleep-restart-syscall", t_sleep_restart },
     { "dup-start-stopped-then-cont", t_start_stopped },
     { "dup-repeated-40-times", t_repeated },
     { "dup-multithreaded", t_threads },
+    { "dup-target-in-other-pid-namespace", t_other_pidns },
     { NULL, NULL },
 };
