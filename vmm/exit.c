@@ -140,7 +140,6 @@ static void h_cr(struct vcpu *v, uint64_t q)
         set_cr0(v, (old & ~0xEull) | (src & 0xE) | ((old | src) & 1));
     } else if (type == 2) { /* CLTS */
         set_cr0(v, vmread(VMCS_CR0_SHADOW) & ~(1ull << 3));
-        vmwrite(VMCS_GUEST_CR0, vmread(VMCS_GUEST_CR0) & ~(1ull << 3));
     } else {
         kprintf("hindsight: %s: unexpected control-register access (qualification 0x%lx)\n", v->name, q);
         vcpu_dump(v);

@@ -104,7 +104,7 @@ static void chip_write(struct pic8259 *c, bool data, uint8_t v)
         } else if ((v & 0x18) == 0) { /* OCW2 */
             unsigned cmd = v >> 5;
             if (cmd == 1 || cmd == 5) /* non-specific EOI (with rotation: priorities stay fixed here) */
-                c->isr &= (uint8_t)~(1u << prio(c->isr) & 0xFF);
+                c->isr &= (uint8_t)~((1u << prio(c->isr)) & 0xFF); /* prio 8 (none in service): no-op */
             else if (cmd == 3 || cmd == 7) /* specific EOI */
                 c->isr &= (uint8_t)~(1u << (v & 7));
         }
