@@ -82,7 +82,7 @@ int ck_dump_stopped(pid_t pid, const char *dir, const char *func, struct dump_st
     struct ck_proc *p = calloc(1, sizeof *p);
     struct ck_sigact acts[64];
     struct ck_frame *fr = NULL;
-    struct ck_writer w = {.fd = -1};
+    struct ck_writer w = {.fd = -1, .dfd = -1};
     int rc = -1;
     p->pid = pid;
     p->starttime = ck_proc_starttime(pid);
@@ -156,7 +156,7 @@ int ck_dump_stopped(pid_t pid, const char *dir, const char *func, struct dump_st
     if (fds_dump(pid, &w) < 0)
         goto out;
     ck_phase("dump: state");
-    if (mem_dump(pid, &w, p, &st->mem_bytes, &st->hole_bytes) < 0)
+    if (mem_dump(pid, &w, p, &st->mem_bytes, &st->hole_bytes, &st->direct_bytes) < 0)
         goto out;
     ck_phase("dump: memory");
     /* The process record goes last: mem_dump filled in the special-mapping placement. */

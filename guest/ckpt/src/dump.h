@@ -8,6 +8,7 @@ struct dump_stats {
     double secs;       /* wall time of the checkpoint */
     uint64_t mem_bytes;
     uint64_t hole_bytes; /* of mem_bytes: never-touched anonymous pages left as holes */
+    uint64_t direct_bytes; /* of mem_bytes: written with O_DIRECT (not through the page cache) */
     int nframes, nfds;
 };
 

@@ -110,6 +110,7 @@ struct ck_tcp {
 
 struct ck_writer {
     int fd;
+    int dfd;          /* the same temp file opened with O_DIRECT (CKPT_DIRECT=1), or -1 */
     uint64_t off, nrec;
     char tmp[4200], final[4200];
     /* streaming record state */
@@ -131,6 +132,12 @@ int ckw_append(struct ck_writer *w, const void *data, size_t len);
 uint64_t ckw_reserve(struct ck_writer *w, size_t len, uint32_t crc);
 /* pwrite until done (EINTR-safe); 0 or -1 with the reason recorded. */
 int ck_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+/* Writes payload bytes reserved with ckw_reserve: through *DFD (O_DIRECT, bypassing the page
+ * cache) when BUF, LEN and OFF are all CK_PAGE-aligned and *DFD >= 0, else through FD. If the
+ * kernel refuses O_DIRECT (EINVAL), sets *DFD = -1 and writes the rest through FD. Adds the
+ * bytes written directly to *DIRECT. Callers keep direct writes to whole pages that no
+ * buffered write touches (memory payloads: page-aligned, whole pages). */
+int ck_pwrite_payload(int fd, int *dfd, const void *buf, size_t len, uint64_t off, uint64_t *direct);
 /* Closes the record begun by ckw_begin, writing its header. */
 int ckw_end(struct ck_writer *w);
 /* Writes the END record and the file header, then renames into place. */

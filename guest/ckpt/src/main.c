@@ -140,8 +140,8 @@ int main(int argc, char **argv)
             ck_phase("detach");
             if (rc < 0)
                 return fail();
-            printf("checkpointed %d: %.1f MB (%.1f MB never touched, left as holes) in %.1f ms\n", (int)pid,
-                   st.mem_bytes / 1e6, st.hole_bytes / 1e6, st.secs * 1e3);
+            printf("checkpointed %d: %.1f MB (%.1f MB never touched, left as holes; %.1f MB written with O_DIRECT) in %.1f ms\n",
+                   (int)pid, st.mem_bytes / 1e6, st.hole_bytes / 1e6, st.direct_bytes / 1e6, st.secs * 1e3);
             return 0;
         }
         struct watch_opts wo = {.pid = pid, .dir = dir, .funcs = opt(argc, argv, "--at-return")};

@@ -12,7 +12,7 @@
 int mem_classify(const struct vma *v, const struct vma *prev, const char *exe, uint64_t exe_ino);
 /* Writes one CK_REC_MEM record per saved mapping; adds the byte count to *BYTES and the
  * never-touched anonymous bytes left as file holes (zeros, not read or written) to *HOLES. */
-int mem_dump(pid_t pid, struct ck_writer *w, struct ck_proc *p, uint64_t *bytes, uint64_t *holes);
+int mem_dump(pid_t pid, struct ck_writer *w, struct ck_proc *p, uint64_t *bytes, uint64_t *holes, uint64_t *direct);
 /* Copies LEN bytes from our buffer into the tracee at ADDR with process_vm_writev. */
 int mem_put(pid_t pid, uint64_t addr, const void *buf, size_t len);
 #endif
