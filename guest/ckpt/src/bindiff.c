@@ -54,36 +54,46 @@ static int same_data(struct bindiff *d, const uint8_t *pa, const uint8_t *pb, ui
     return 1;
 }
 
-/* Same place by name only (no content comparison): used for relocations inside data. */
-static int shallow_same(struct bindiff *d, const struct erel *a, const struct erel *b)
+/* The parts of two relocations' target comparison that need no content: returns 0 or 1 when
+ * the names decide, -1 otherwise, with the targets and their symbols filled in (functions looked
+ * up first when funcs_first, data objects first otherwise). */
+static int target_by_name(struct bindiff *d, const struct erel *a, const struct erel *b, int funcs_first,
+                          uint64_t *ta, uint64_t *tb, const struct esym **sa, const struct esym **sb)
 {
     const char *na = real_name(a->symname), *nb = real_name(b->symname);
     if (na && nb)
         return !strcmp(na, nb) && a->addend == b->addend;
     if (!!na != !!nb)
         return 0;
-    uint64_t ta = a->target + (is_pcrel(a->type) ? 4 : 0), tb = b->target + (is_pcrel(b->type) ? 4 : 0);
-    const struct esym *sa = elf_sym_at(d->o, ta, 1), *sb = elf_sym_at(d->n, tb, 1);
-    if (!sa)
-        sa = elf_sym_at(d->o, ta, 0);
-    if (!sb)
-        sb = elf_sym_at(d->n, tb, 0);
+    *ta = a->target + (is_pcrel(a->type) ? 4 : 0);
+    *tb = b->target + (is_pcrel(b->type) ? 4 : 0);
+    *sa = elf_sym_at(d->o, *ta, funcs_first);
+    *sb = elf_sym_at(d->n, *tb, funcs_first);
+    if (!*sa)
+        *sa = elf_sym_at(d->o, *ta, !funcs_first);
+    if (!*sb)
+        *sb = elf_sym_at(d->n, *tb, !funcs_first);
+    return -1;
+}
+
+/* Same place by name only (no content comparison): used for relocations inside data. */
+static int shallow_same(struct bindiff *d, const struct erel *a, const struct erel *b)
+{
+    uint64_t ta, tb;
+    const struct esym *sa, *sb;
+    int r = target_by_name(d, a, b, 1, &ta, &tb, &sa, &sb);
+    if (r >= 0)
+        return r;
     return sa && sb && !strcmp(sa->name, sb->name) && ta - sa->addr == tb - sb->addr;
 }
 
 static int same_target(struct bindiff *d, const struct erel *a, const struct erel *b)
 {
-    const char *na = real_name(a->symname), *nb = real_name(b->symname);
-    if (na && nb)
-        return !strcmp(na, nb) && a->addend == b->addend;
-    if (!!na != !!nb)
-        return 0;
-    uint64_t ta = a->target + (is_pcrel(a->type) ? 4 : 0), tb = b->target + (is_pcrel(b->type) ? 4 : 0);
-    const struct esym *sa = elf_sym_at(d->o, ta, 0), *sb = elf_sym_at(d->n, tb, 0);
-    if (!sa)
-        sa = elf_sym_at(d->o, ta, 1);
-    if (!sb)
-        sb = elf_sym_at(d->n, tb, 1);
+    uint64_t ta, tb;
+    const struct esym *sa, *sb;
+    int r = target_by_name(d, a, b, 0, &ta, &tb, &sa, &sb);
+    if (r >= 0)
+        return r;
     if (sa || sb)
         return sa && sb && !strcmp(sa->name, sb->name) && ta - sa->addr == tb - sb->addr;
     const struct esec *xa = elf_sec_at(d->o, ta), *xb = elf_sec_at(d->n, tb);
