@@ -17,6 +17,9 @@ struct rf_ctx {
     int sigchld_taken;         /* SIGCHLDs we consumed: re-raised at the end so the caller loses none */
     int deferred[16];          /* signals held back from the half-made duplicate, re-sent at release */
     int ndeferred;
+    int target_held;           /* the target waits at clone's exit for the copy's release */
+    int target_sig;            /* ... and is then detached with this signal */
+    long long spin_ns;         /* how long a wait polls before sleeping (rf_spin_ns) */
     int timing;                /* RFORK_TIMING set: record phase times, print them at the end */
     int nmarks;
     const char *mark_name[16];
@@ -67,6 +70,13 @@ enum stop_kind stop_classify(int status, int *sig);
 
 /* Bound for steps that are quick unless the machine is wedged (a 1 GB fork, a D-state exit). */
 #define RF_STEP_MS 30000L
+
+/* Default poll time of a wait before it sleeps, in us; RFORK_SPIN_US overrides (0: never poll). */
+#define RF_SPIN_US_DEFAULT 2000LL
+
+/* Poll time for this call's waits, in ns: RFORK_SPIN_US, else the default, 0 when the caller
+ * may run on one CPU only. */
+long long rf_spin_ns(void);
 
 /* Set *d to ms milliseconds from now on CLOCK_MONOTONIC. */
 void deadline_in(struct timespec *d, long ms);

@@ -2,8 +2,10 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
@@ -76,9 +78,44 @@ static int cancel_pending(void)
     return sigismember(&p, SIGINT) || sigismember(&p, SIGTERM) || sigismember(&p, SIGHUP);
 }
 
+/* Poll for pid's next state change for up to c->spin_ns: 1 if *status was filled, 0 if the
+ * budget ran out, -1 on a waitpid error. A stop usually follows within a few hundred
+ * microseconds; sleeping for it lets this CPU go idle, and on a virtual machine waking an
+ * idle vCPU costs 40-100 us, once per hand-off (README, benchmark 2). sched_yield, not a
+ * pause, so that a task queued on this CPU (the new copy, or the target itself when both
+ * share one CPU) runs first. */
+static int spin_wait(const struct rf_ctx *c, pid_t pid, int *status, const struct timespec *deadline)
+{
+    long long budget = c->spin_ns;
+    if (budget <= 0)
+        return 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct timespec end = t0;
+    end.tv_sec += budget / 1000000000LL;
+    end.tv_nsec += budget % 1000000000LL;
+    if (end.tv_nsec >= 1000000000L) {
+        end.tv_sec++;
+        end.tv_nsec -= 1000000000L;
+    }
+    for (;;) {
+        pid_t r = waitpid(pid, status, __WALL | WNOHANG);
+        if (r == pid)
+            return 1;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (ns_until(&end) <= 0 || (deadline && ns_until(deadline) <= 0))
+            return 0;
+        sched_yield();
+    }
+}
+
 int trace_wait(struct rf_ctx *c, pid_t pid, int *status, const struct timespec *deadline,
                int cancellable)
 {
+    int s = spin_wait(c, pid, status, deadline);
+    if (s)
+        return s > 0 ? 0 : -1;
     if (!deadline && !cancellable) {
         /* A step that ends by itself (a fork, a first stop): sleep in waitpid, woken by the
          * stop itself whatever the caller's SIGCHLD disposition. */
@@ -136,4 +173,20 @@ void trace_abandon(struct rf_ctx *c, pid_t pid)
             return;
         }
     }
+}
+
+long long rf_spin_ns(void)
+{
+    const char *e = getenv("RFORK_SPIN_US");
+    if (e && *e) {
+        char *end;
+        long long v = strtoll(e, &end, 10);
+        if (!*end && v >= 0)
+            return v * 1000LL;
+    }
+    cpu_set_t set;
+    /* Alone on one CPU, polling only delays the tracee we wait for. */
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) < 2)
+        return 0;
+    return RF_SPIN_US_DEFAULT * 1000LL;
 }
