@@ -213,7 +213,9 @@ static int t_start_stopped(char *why)
 }
 
 /* Many duplications of a process in a tight getpid loop: every copy sees its own PID and the
- * target's parent; the target never sees a wrong getpid/getppid result. */
+ * target's parent; the target never sees a wrong getpid/getppid result. The waits are made in
+ * turn with polling off, with the default polling, and with 50 us of polling (which often runs
+ * out and falls back to sleeping in the middle of a wait). */
 static int t_repeated(char *why)
 {
     pid_t t = spawn_ready((const char *const[]){ "./t-spinner", "loop", NULL }, -1, "rep.out", -1);
@@ -221,7 +223,12 @@ static int t_repeated(char *why)
     enum { N = 40 };
     for (int i = 0; i < N; i++) {
         struct rfork_result r;
+        if (i % 3 == 2)
+            unsetenv("RFORK_SPIN_US");
+        else
+            setenv("RFORK_SPIN_US", i % 3 ? "50" : "0", 1);
         pid_t d = rfork_pid(t, NULL, &r);
+        unsetenv("RFORK_SPIN_US");
         CHECK(d > 0, "rfork #%d failed: %s", i, r.error);
         CHECK(r.syscall_nr == SYS_getpid || r.syscall_nr == SYS_getppid, "duplicated at syscall %ld", r.syscall_nr);
         int st;
