@@ -70,7 +70,7 @@ out:
     return rc;
 }
 
-int ck_dump_stopped(pid_t pid, const char *dir, const char *func, struct dump_stats *st)
+int ck_dump_stopped(pid_t pid, const char *dir, const char *func, int flags, struct dump_stats *st)
 {
     double t0 = ck_now();
     memset(st, 0, sizeof *st);
@@ -148,8 +148,9 @@ int ck_dump_stopped(pid_t pid, const char *dir, const char *func, struct dump_st
     p->regs.orig_rax = -1;
     char path[4200];
     ck_image_path(path, sizeof path, dir);
-    if (ckw_open(&w, path) < 0)
+    if (ckw_open(&w, path, !(flags & CK_DUMP_NO_SPARE)) < 0)
         goto out;
+    st->reused = w.reused;
     if (ckw_record(&w, CK_REC_XSTATE, xs, iov.iov_len, 8) < 0 || ckw_record(&w, CK_REC_SIGACT, acts, sizeof acts, 8) < 0 ||
         ckw_record(&w, CK_REC_FRAMES, fr, nf * sizeof *fr, 8) < 0)
         goto out;

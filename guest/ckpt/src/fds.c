@@ -98,8 +98,9 @@ int fds_dump(pid_t pid, struct ck_writer *w)
         rc = ckw_record(w, CK_REC_FD, &f, sizeof f, 8);
         if (rc == 0 && have_tcp) {
             t.fd = f.fd;
-            ckw_begin(w, CK_REC_TCP, 8);
-            rc = ckw_append(w, &t, sizeof t);
+            rc = ckw_begin(w, CK_REC_TCP, 8);
+            if (rc == 0)
+                rc = ckw_append(w, &t, sizeof t);
             if (rc == 0 && ql)
                 rc = ckw_append(w, q, ql);
             if (rc == 0)

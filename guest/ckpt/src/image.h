@@ -111,15 +111,28 @@ struct ck_tcp {
 struct ck_writer {
     int fd;
     int dfd;          /* the same temp file opened with O_DIRECT (CKPT_DIRECT=1), or -1 */
+    int reused;       /* writing over the previous spare image: skipped bytes must be zeroed */
+    int keep_spare;   /* on finish, keep the replaced image as PATH.prev */
     uint64_t off, nrec;
-    char tmp[4200], final[4200];
+    char tmp[4200], final[4200], spare[4200];
     /* streaming record state */
     uint64_t rec_hdr_off, rec_len;
     uint32_t rec_type, rec_crc;
 };
 
-/* Starts writing an image to PATH (via PATH.tmp, renamed on finish so readers never see a torn image). */
-int ckw_open(struct ck_writer *w, const char *path);
+/* Mode of an image file that a restored process maps: never overwritten in place. */
+#define CK_MODE_MAPPED 0400
+/* Mode of an image file ckpt may overwrite in place once it is the spare (PATH.prev). */
+#define CK_MODE_IMAGE 0600
+
+/* Starts writing an image to PATH (via PATH.tmp, renamed on finish so readers never see a torn
+ * image). With KEEP_SPARE the image it replaces is kept as PATH.prev, and an existing PATH.prev
+ * that no restored process maps is overwritten in place as the new PATH.tmp (its page-cache pages
+ * are reused instead of allocated). */
+int ckw_open(struct ck_writer *w, const char *path, int keep_spare);
+/* Makes LEN bytes at OFF of a reserved payload read as zeros (a no-op in a new file, where
+ * unwritten bytes are holes already). */
+int ckw_zero(struct ck_writer *w, uint64_t off, uint64_t len);
 /* Writes a whole record; payload starts at a multiple of ALIGN (8 or CK_PAGE). */
 int ckw_record(struct ck_writer *w, uint32_t type, const void *data, size_t len, size_t align);
 /* Begins a record whose payload is appended in pieces (for large memory regions). */

@@ -17,15 +17,17 @@
 static int usage(void)
 {
     fputs("usage:\n"
-          "  ckpt watch PID --at-return F[,G...] --dir DIR [--max N [--kill-after]]\n"
+          "  ckpt watch PID --at-return F[,G...] --dir DIR [--max N [--kill-after]] [--no-spare]\n"
           "                                                           checkpoint whenever F returns\n"
           "  ckpt ctl DIR add|remove F[,G...] | quit                    change a running watch\n"
-          "  ckpt dump PID --dir DIR                                    checkpoint now\n"
+          "  ckpt dump PID --dir DIR [--no-spare]                       checkpoint now\n"
           "  ckpt restore DIR --binary NEW [--old-binary OLD] [--changed F,G] [--no-replace] [--check] [--copy]\n"
           "  ckpt info DIR                                              verify and describe an image\n"
           "  ckpt diff OLD NEW                                          list changed functions\n"
           "  ckpt tcp-repair-available                                  exit 0 if TCP_REPAIR works here\n"
-          "options: -v verbose\n",
+          "options: -v verbose\n"
+          "  dump and watch keep the image they replace as DIR/image.ckpt.prev (the previous\n"
+          "  checkpoint) and write the next one over it; --no-spare keeps only DIR/image.ckpt\n",
           stderr);
     return 2;
 }
@@ -135,19 +137,21 @@ int main(int argc, char **argv)
             if (pt_attach_stop(pid) < 0)
                 return fail();
             ck_phase("attach");
-            int rc = ck_dump_stopped(pid, dir, NULL, &st);
+            int rc = ck_dump_stopped(pid, dir, NULL, flag(argc, argv, "--no-spare") ? CK_DUMP_NO_SPARE : 0, &st);
             ptrace(PTRACE_DETACH, pid, 0, 0);
             ck_phase("detach");
             if (rc < 0)
                 return fail();
-            printf("checkpointed %d: %.1f MB (%.1f MB never touched, left as holes; %.1f MB written with O_DIRECT) in %.1f ms\n",
-                   (int)pid, st.mem_bytes / 1e6, st.hole_bytes / 1e6, st.direct_bytes / 1e6, st.secs * 1e3);
+            printf("checkpointed %d: %.1f MB (%.1f MB never touched, left as holes; %.1f MB written with O_DIRECT) in %.1f ms%s\n",
+                   (int)pid, st.mem_bytes / 1e6, st.hole_bytes / 1e6, st.direct_bytes / 1e6, st.secs * 1e3,
+                   st.reused ? ", over the previous spare image" : "");
             return 0;
         }
         struct watch_opts wo = {.pid = pid, .dir = dir, .funcs = opt(argc, argv, "--at-return")};
         const char *mx = opt(argc, argv, "--max");
         wo.max = mx ? atoi(mx) : 0;
         wo.kill_after = flag(argc, argv, "--kill-after");
+        wo.no_spare = flag(argc, argv, "--no-spare");
         if (!wo.funcs)
             return usage();
         return watch_run(&wo) < 0 ? fail() : 0;

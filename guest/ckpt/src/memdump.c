@@ -160,8 +160,7 @@ int mem_dump(pid_t pid, struct ck_writer *w, struct ck_proc *p, uint64_t *bytes,
         ck_copy(m->name, sizeof m->name, v[i].name);
         if (!(v[i].prot & PROT_READ) || kind == CK_MEM_SHFILE)
             m->flags = CK_MEMF_NODATA;
-        ckw_begin(w, CK_REC_MEM, CK_PAGE);
-        if (ckw_append(w, hdrpage, CK_PAGE) < 0)
+        if (ckw_begin(w, CK_REC_MEM, CK_PAGE) < 0 || ckw_append(w, hdrpage, CK_PAGE) < 0)
             goto out;
         if (!(m->flags & CK_MEMF_NODATA)) {
             /* Anonymous pages that were never touched (not present, not swapped) are zero:
@@ -181,7 +180,8 @@ int mem_dump(pid_t pid, struct ck_writer *w, struct ck_proc *p, uint64_t *bytes,
                                 hi = j + 1;
                             }
                         if (lo == np) {
-                            ckw_reserve(w, len, crc32c_zeros(len));
+                            if (ckw_zero(w, ckw_reserve(w, len, crc32c_zeros(len)), len) < 0)
+                                goto out;
                             *holes += len;
                             continue;
                         }
@@ -205,6 +205,8 @@ int mem_dump(pid_t pid, struct ck_writer *w, struct ck_proc *p, uint64_t *bytes,
                     crc = crc32c_combine(crc, crc32c_zeros(len - pre - dlen), len - pre - dlen);
                 b->len = dlen;
                 b->off = ckw_reserve(w, len, crc) + pre;
+                if (ckw_zero(w, b->off - pre, pre) < 0 || ckw_zero(w, b->off + dlen, len - pre - dlen) < 0)
+                    goto out;
                 q.t_wait += t1 - t0;
                 q.t_read += t2 - t1;
                 q.t_crc += ck_now() - t2;

@@ -480,9 +480,19 @@ static int restore_memory(struct inj *in, struct plan *pl, struct restore_stats 
     }
     if (move_specials(in, pl, v, nv) < 0)
         goto out;
-    for (size_t i = 0; i < pl->img.nrec && imgfd < 0; i++)
-        if (mappable(pl, i) && (imgfd = open_image_in(in, pl)) < 0)
+    for (size_t i = 0; i < pl->img.nrec && imgfd < 0; i++) {
+        if (!mappable(pl, i))
+            continue;
+        /* Marked first, so that no later checkpoint writes over a file this process maps
+         * (image.c: the spare is reused only in mode CK_MODE_IMAGE). Unmarkable: copy. */
+        if (fchmod(pl->img.fd, CK_MODE_MAPPED) < 0) {
+            ck_warn("cannot mark %s as mapped (%s); copying memory instead of mapping it", pl->img_path,
+                    strerror(errno));
+            break;
+        }
+        if ((imgfd = open_image_in(in, pl)) < 0)
             goto out;
+    }
     /* Saved regions. */
     for (size_t i = 0; i < pl->img.nrec; i++) {
         const struct ck_mem *m = mem_of(&pl->img.recs[i]);

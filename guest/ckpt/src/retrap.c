@@ -203,7 +203,7 @@ static int handle_trap(struct watch *w, int *pending_sig, int *is_ours)
             w->pend[k] = w->pend[--w->npend];
             b->rets--;
             struct dump_stats ds;
-            if (ck_dump_stopped(w->pid, w->o->dir, w->fname[f], &ds) < 0) {
+            if (ck_dump_stopped(w->pid, w->o->dir, w->fname[f], w->o->no_spare ? CK_DUMP_NO_SPARE : 0, &ds) < 0) {
                 fprintf(stderr, "ckpt: checkpoint after %s failed: %s\n", w->fname[f], ck_strerror());
             } else {
                 w->count++;

@@ -14,6 +14,7 @@ struct watch_opts {
     const char *funcs;   /* comma-separated function names */
     int max;             /* stop watching after this many checkpoints (0 = never) */
     int kill_after;      /* after MAX checkpoints kill the process instead of letting it run on */
+    int no_spare;        /* do not keep the replaced image as DIR/image.ckpt.prev */
 };
 
 /* Watches until the process exits, `quit` arrives on DIR/control, a signal, or MAX checkpoints. */

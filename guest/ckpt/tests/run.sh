@@ -186,6 +186,45 @@ SHM=$(mktemp -d /dev/shm/ckpt-test.XXXXXX)
 direct_dump direct-refused-falls-back "$SHM/img" no CKPT_TEST_DIRECT_EINVAL=1
 rm -rf "$SHM"
 
+# 12. The spare image: each dump keeps the image it replaces as image.ckpt.prev and the next
+# dump writes over that file (reusing its page-cache pages): bytes the new image leaves as
+# holes must read as zeros, a layout change must not matter, and a file a restored process
+# maps (mode 0400) is never written over (its private mapping would show the new bytes).
+spare_hog() { # OUTFILE ARGS...: starts memhog, echoes its pid
+    local out=$1; shift
+    $TP/memhog "$@" >"$out" 2>/dev/null </dev/null & local p=$!
+    wait_file "$out" ready 20; echo $p
+}
+spare_dump() { # PID [ARGS...]: dumps into $W/spare, echoes the output
+    $CK dump "$@" --dir "$W/spare" 2>&1
+}
+SP=$W/spare
+a=$(spare_hog "$W/sa.out" 48); PIDS+=($a)
+o1=$(spare_dump $a); o2=$(spare_dump $a); kill -9 $a; wait_gone $a 10
+b=$(spare_hog "$W/sb.out" 64 16); PIDS+=($b)
+o3=$(spare_dump $b); kill -9 $b; wait_gone $b 10
+mkdir -p "$W/sparecopy"; cp --sparse=always "$SP/image.ckpt.prev" "$W/sparecopy/image.ckpt" 2>/dev/null
+if ! grep -q "over the previous spare" <<<"$o1$o2" && grep -q "over the previous spare" <<<"$o3" &&
+   $CK info "$SP" >/dev/null 2>&1 && $CK info "$W/sparecopy" >/dev/null 2>&1
+then ok spare-image-written-over; else bad spare-image-written-over "$o1 / $o2 / $o3"; fi
+# restore the holey image (mapped: its 48 MB of holes come from the file)
+if o=$($CK restore "$SP" --binary $TP/memhog 2>&1) && np=$(sed -n 's/^restored pid \([0-9]*\).*/\1/p' <<<"$o") && [ -n "$np" ]; then
+    PIDS+=($np)
+    mode=$(stat -c %a "$SP/image.ckpt")
+    c=$(spare_hog "$W/sc.out" 64); PIDS+=($c)
+    o4=$(spare_dump $c); o5=$(spare_dump $c); kill -9 $c; wait_gone $c 10
+    kill -USR1 "$np"; wait_file "$W/sb.out" verified 20; kill -9 "$np" 2>/dev/null
+    if grep -q "verified ok" "$W/sb.out" && [ "$mode" = 400 ] && grep -q "over the previous spare" <<<"$o4" &&
+       ! grep -q "over the previous spare" <<<"$o5" && grep -q "MB mapped from the image" <<<"$o"
+    then ok spare-mapped-by-restored-process-kept
+    else bad spare-mapped-by-restored-process-kept "mode $mode; $o; $o4 / $o5; $(tail -1 "$W/sb.out")"; fi
+else bad spare-mapped-by-restored-process-kept "restore: $o"; fi
+d=$(spare_hog "$W/sd.out" 8); PIDS+=($d)
+$CK dump $d --dir "$W/nospare" --no-spare >/dev/null 2>&1; o6=$($CK dump $d --dir "$W/nospare" --no-spare 2>&1)
+kill -9 $d; wait_gone $d 10
+if [ -f "$W/nospare/image.ckpt" ] && [ ! -e "$W/nospare/image.ckpt.prev" ] && ! grep -q "over the previous spare" <<<"$o6"
+then ok no-spare-keeps-one-image; else bad no-spare-keeps-one-image "$o6; $(ls "$W/nospare")"; fi
+
 # 9. a bad command line is an error with a reason
 if out=$($CK restore "$W/none" --binary $TP/compute 2>&1); then bad bad-input-clear-error "accepted"
 elif grep -q "open image" <<<"$out"; then ok bad-input-clear-error; else bad bad-input-clear-error "$out"; fi
