@@ -70,14 +70,14 @@ static int spare_reusable(const struct stat *st)
            st->st_uid == geteuid();
 }
 
-/* Takes over PATH.prev as PATH.tmp when that is safe; the descriptor, or -1. */
-static int open_spare(struct ck_writer *w)
+/* Takes over SPARE as PATH.tmp when that is safe; the descriptor, or -1. */
+static int take_spare(struct ck_writer *w, const char *spare)
 {
     struct stat st;
-    if (lstat(w->spare, &st) < 0)
+    if (lstat(spare, &st) < 0)
         return -1;
-    if (!spare_reusable(&st) || rename(w->spare, w->tmp) < 0) {
-        unlink(w->spare); /* mapped, or not ours to overwrite: a fresh file instead */
+    if (!spare_reusable(&st) || rename(spare, w->tmp) < 0) {
+        unlink(spare); /* mapped, or not ours to overwrite: a fresh file instead */
         return -1;
     }
     int fd = open(w->tmp, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
@@ -93,6 +93,18 @@ static int open_spare(struct ck_writer *w)
     }
     if (fd < 0)
         unlink(w->tmp);
+    return fd;
+}
+
+/* The previous image, else a blank one prepared by `watch` (prefill.c). */
+static int open_spare(struct ck_writer *w)
+{
+    int fd = take_spare(w, w->spare);
+    if (fd < 0) {
+        char blank[sizeof w->final + 8]; /* ckw_open bounds the path to 4000 bytes */
+        snprintf(blank, sizeof blank, "%s.blank", w->final);
+        fd = take_spare(w, blank);
+    }
     return fd;
 }
 

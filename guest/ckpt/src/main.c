@@ -27,7 +27,8 @@ static int usage(void)
           "  ckpt tcp-repair-available                                  exit 0 if TCP_REPAIR works here\n"
           "options: -v verbose\n"
           "  dump and watch keep the image they replace as DIR/image.ckpt.prev (the previous\n"
-          "  checkpoint) and write the next one over it; --no-spare keeps only DIR/image.ckpt\n",
+          "  checkpoint) and write the next one over it; watch prepares a blank one for its first\n"
+          "  checkpoint in the background; --no-spare keeps only DIR/image.ckpt\n",
           stderr);
     return 2;
 }

@@ -2,6 +2,7 @@
 #include "dump.h"
 #include "elfbin.h"
 #include "inject.h"
+#include "prefill.h"
 #include "util.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -207,8 +208,8 @@ static int handle_trap(struct watch *w, int *pending_sig, int *is_ours)
                 fprintf(stderr, "ckpt: checkpoint after %s failed: %s\n", w->fname[f], ck_strerror());
             } else {
                 w->count++;
-                printf("checkpoint %d: %s returned; %.1f MB in %.1f ms, %d frames\n", w->count, w->fname[f],
-                       ds.mem_bytes / 1e6, ds.secs * 1e3, ds.nframes);
+                printf("checkpoint %d: %s returned; %.1f MB in %.1f ms, %d frames%s\n", w->count, w->fname[f],
+                       ds.mem_bytes / 1e6, ds.secs * 1e3, ds.nframes, ds.reused ? ", over the spare image" : "");
                 fflush(stdout);
             }
             break;
@@ -274,6 +275,8 @@ int watch_run(const struct watch_opts *o)
 {
     static struct watch w;
     memset(&w, 0, sizeof w);
+    static struct prefill pf;
+    memset(&pf, 0, sizeof pf);
     w.pid = o->pid;
     w.o = o;
     char exe[64];
@@ -305,6 +308,12 @@ int watch_run(const struct watch_opts *o)
     free(list);
     if (rc < 0)
         goto detach;
+    /* While waiting for the first return, prepare a blank spare image in the background, so that
+     * the first checkpoint too writes into existing page-cache pages (README: Spare image). */
+    char prev[4200];
+    snprintf(prev, sizeof prev, "%s/image.ckpt.prev", o->dir);
+    if (!o->no_spare && access(prev, F_OK) < 0 && prefill_start(&pf, o->dir, prefill_estimate(o->pid)) < 0)
+        ck_warn("%s; the first checkpoint will write new pages", ck_strerror());
     char cmdbuf[4096];
     size_t cmdlen = 0;
     for (;;) {
@@ -413,6 +422,7 @@ detach:
             rc = -1;
         ptrace(PTRACE_DETACH, o->pid, 0, pending_sig);
     }
+    prefill_stop(&pf);
     close(cfd);
     close(sfd);
     unlink(ctl);

@@ -225,6 +225,27 @@ kill -9 $d; wait_gone $d 10
 if [ -f "$W/nospare/image.ckpt" ] && [ ! -e "$W/nospare/image.ckpt.prev" ] && ! grep -q "over the previous spare" <<<"$o6"
 then ok no-spare-keeps-one-image; else bad no-spare-keeps-one-image "$o6; $(ls "$W/nospare")"; fi
 
+# 13. watch prepares a blank spare in the background; its first checkpoint is written over it,
+# and nothing of it is left behind when the watch ends. --no-spare prepares none.
+spare_watch() { # READY_WAIT_S DIR [ARGS...]: watches memhog at main, adds tick once the spare is ready
+    local rw=$1 dir=$2; shift 2
+    local h; h=$(spare_hog "$W/sw.out" 32); PIDS+=($h)
+    $CK watch $h --at-return main --dir "$dir" --max 1 "$@" >"$dir.log" 2>&1 & local wpid=$!
+    wait_file "$dir.log" "watching main" 20
+    wait_file "$dir.log" "spare image ready" "$rw"
+    $CK ctl "$dir" add tick >/dev/null 2>&1
+    for _ in $(seq 400); do kill -0 $wpid 2>/dev/null || break; sleep 0.05; done
+    kill -9 $h; wait_gone $h 10
+}
+spare_watch 30 "$W/wsp"
+if grep -q "spare image ready" "$W/wsp.log" && grep -q "checkpoint 1: tick returned.*over the spare image" "$W/wsp.log" &&
+   $CK info "$W/wsp" >/dev/null 2>&1 && [ -z "$(ls "$W/wsp" | grep -v '^image.ckpt$')" ]
+then ok watch-first-checkpoint-over-blank-spare; else bad watch-first-checkpoint-over-blank-spare "$(cat "$W/wsp.log"; ls "$W/wsp")"; fi
+spare_watch 1 "$W/wns" --no-spare
+if ! grep -q "spare image ready" "$W/wns.log" && grep -q "checkpoint 1: tick returned" "$W/wns.log" &&
+   ! grep -q "over the spare" "$W/wns.log" && [ -z "$(ls "$W/wns" | grep -v '^image.ckpt$')" ]
+then ok watch-no-spare-prepares-none; else bad watch-no-spare-prepares-none "$(cat "$W/wns.log"; ls "$W/wns")"; fi
+
 # 9. a bad command line is an error with a reason
 if out=$($CK restore "$W/none" --binary $TP/compute 2>&1); then bad bad-input-clear-error "accepted"
 elif grep -q "open image" <<<"$out"; then ok bad-input-clear-error; else bad bad-input-clear-error "$out"; fi
