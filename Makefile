@@ -40,7 +40,7 @@ help:
 	@echo "make test       the whole suite: host unit tests, agent tests, emulator tests"
 	@echo "make check      host unit tests of the VMM logic (seconds)"
 	@echo "make e2e        emulator tests (Bochs)"
-	@echo "make fuzz       libFuzzer over the VMM's parsers (FUZZ_SECONDS=60 per target)"
+	@echo "make fuzz       libFuzzer over the VMM's parsers and the checkpoint image reader (FUZZ_SECONDS=60 per target)"
 	@echo "make image      build $(B)/hindsight.iso (BIOS+UEFI GRUB, VMM, Linux demo; same variables as run)"
 	@echo "make image-testguest   the same with the tiny test guest on two cores"
 	@echo "make bench      all benchmarks; bench-vmm, bench-ring, bench-rfork, bench-parttrack, bench-ckpt one by one"
@@ -99,7 +99,8 @@ $(B)/tests/unit: $(UNIT_C) $(PURE_C) $(wildcard tests/unit/*.h vmm/*.h vmm/dev/*
 check: $(B)/tests/unit
 	$(B)/tests/unit
 
-# libFuzzer over the parsers that take outside bytes (multiboot2 info, config, kernel ELF).
+# libFuzzer over the parsers that take outside bytes (multiboot2 info, config, kernel ELF,
+# checkpoint images).
 FUZZ_SECONDS ?= 60
 fuzz:
 	@host-tools/install-deps.sh fuzz
@@ -110,6 +111,7 @@ fuzz:
 	@for t in mb2 config pvh; do mkdir -p $(B)/fuzz/$$t; \
 	  HS_FUZZ_TARGET=$$t $(B)/fuzz_parsers $(B)/fuzz/$$t tests/unit/fuzz_seeds/$$t \
 	    -max_total_time=$(FUZZ_SECONDS) || exit 1; done
+	@if [ -d guest/ckpt ]; then $(MAKE) -C guest/ckpt fuzz FUZZ_SECONDS=$(FUZZ_SECONDS); fi
 
 e2e: vmm guests linux
 	tests/e2e/run.sh

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -292,6 +293,49 @@ static size_t min_len(uint32_t t)
     return 0;
 }
 
+/* Whether the fixed-size string field F (an array) holds a terminating NUL. */
+#define TERMINATED(f) (memchr((f), 0, sizeof(f)) != NULL)
+
+/* What a record's consumers rely on beyond its checksum and minimum length: a checksum only
+ * proves that the writer meant these bytes, and an image may be hand-made. NULL when sound,
+ * else what is wrong. */
+static const char *record_problem(uint32_t type, const void *data, uint64_t len)
+{
+    switch (type) {
+    case CK_REC_PROC: {
+        const struct ck_proc *p = data;
+        if (!TERMINATED(p->func) || !TERMINATED(p->exe) || !TERMINATED(p->cwd))
+            return "unterminated path or function name";
+        for (int k = 0; k < 4; k++)
+            if (!TERMINATED(p->special[k].name))
+                return "unterminated special-mapping name";
+        return NULL;
+    }
+    case CK_REC_MEM: {
+        const struct ck_mem *m = data;
+        if (!TERMINATED(m->name))
+            return "unterminated mapping name";
+        if (m->end <= m->start || (m->start | m->end) % CK_PAGE ||
+            len != CK_PAGE + ((m->flags & CK_MEMF_NODATA) ? 0 : m->end - m->start))
+            return "inconsistent bounds";
+        return NULL;
+    }
+    case CK_REC_FD:
+        return TERMINATED(((const struct ck_fd *)data)->path) ? NULL : "unterminated path";
+    case CK_REC_TCP: {
+        const struct ck_tcp *t = data;
+        if (t->family != AF_INET && t->family != AF_INET6)
+            return "unknown address family";
+        if ((uint64_t)t->inq_len + t->outq_len > len - sizeof *t)
+            return "queues longer than the record";
+        return NULL;
+    }
+    case CK_REC_FRAMES:
+        return len % sizeof(struct ck_frame) ? "length not a whole number of frames" : NULL;
+    }
+    return NULL;
+}
+
 int ck_image_open(struct ck_image *img, const char *path)
 {
     memset(img, 0, sizeof *img);
@@ -357,6 +401,11 @@ int ck_image_open(struct ck_image *img, const char *path)
             ck_err("image %s is corrupt: record %llu header checksum mismatch", path, (unsigned long long)i);
             goto bad;
         }
+        if (h.data_off % 8) { /* the writer aligns every payload; the records are read in place */
+            ck_err("image %s is corrupt: record %llu (%s) payload misaligned", path, (unsigned long long)i,
+                   ck_rec_name(h.type));
+            goto bad;
+        }
         if (h.data_off < off + sizeof h || h.data_off > img->size || h.len > img->size - h.data_off) {
             ck_err("image %s is truncated or corrupt: record %llu (%s) payload out of bounds", path,
                    (unsigned long long)i, ck_rec_name(h.type));
@@ -372,12 +421,10 @@ int ck_image_open(struct ck_image *img, const char *path)
             ck_err("image %s is corrupt: record %llu (%s) too short", path, (unsigned long long)i, ck_rec_name(h.type));
             goto bad;
         }
-        if (h.type == CK_REC_MEM) {
-            const struct ck_mem *m = data;
-            if (m->end <= m->start || (m->start | m->end) % CK_PAGE || h.len != CK_PAGE + ((m->flags & CK_MEMF_NODATA) ? 0 : m->end - m->start)) {
-                ck_err("image %s is corrupt: memory record %llu has inconsistent bounds", path, (unsigned long long)i);
-                goto bad;
-            }
+        const char *problem = record_problem(h.type, data, h.len);
+        if (problem) {
+            ck_err("image %s is corrupt: record %llu (%s): %s", path, (unsigned long long)i, ck_rec_name(h.type), problem);
+            goto bad;
         }
         img->recs[img->nrec++] = (struct ck_rec){h.type, data, h.len, h.data_off};
         off = h.data_off + h.len;
@@ -413,4 +460,32 @@ void ck_image_close(struct ck_image *img)
     free(img->recs);
     memset(img, 0, sizeof *img);
     img->fd = -1;
+}
+
+void ck_image_describe(const struct ck_image *img, const char *path, FILE *out)
+{
+    const struct ck_proc *p = img->proc;
+    fprintf(out, "image %s: format version %d, %zu records, %zu bytes, all checksums valid\n", path, CK_VERSION, img->nrec,
+           img->size);
+    fprintf(out, "process %llu, binary %s, cwd %s, trigger %s\n", (unsigned long long)p->pid, p->exe, p->cwd,
+           p->func[0] ? p->func : "(dump)");
+    fprintf(out, "rip %#llx rsp %#llx\n", p->regs.rip, p->regs.rsp);
+    uint64_t mem = 0;
+    for (size_t i = 0; i < img->nrec; i++) {
+        const struct ck_rec *r = &img->recs[i];
+        if (r->type == CK_REC_MEM) {
+            const struct ck_mem *m = r->data;
+            mem += m->end - m->start;
+            fprintf(out, "mem   %#llx-%#llx prot %d kind %u %s\n", (unsigned long long)m->start, (unsigned long long)m->end,
+                   m->prot, m->kind, m->name);
+        } else if (r->type == CK_REC_FD) {
+            const struct ck_fd *f = r->data;
+            fprintf(out, "fd    %d kind %u flags %#o pos %llu %s\n", f->fd, f->kind, f->flags, (unsigned long long)f->pos, f->path);
+        } else if (r->type == CK_REC_FRAMES) {
+            const struct ck_frame *f = r->data;
+            for (size_t k = 0; k < r->len / sizeof *f; k++)
+                fprintf(out, "frame %zu ip %#llx\n", k, (unsigned long long)f[k].ip);
+        }
+    }
+    fprintf(out, "memory %.1f MB\n", mem / 1e6);
 }

@@ -8,6 +8,7 @@
 #define CKPT_IMAGE_H
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/user.h>
 
 #define CK_MAGIC "HSCKPT\r\n"
@@ -180,4 +181,6 @@ int ck_image_open(struct ck_image *img, const char *path);
 void ck_image_close(struct ck_image *img);
 /* Name of a record type, for `ckpt info`. */
 const char *ck_rec_name(uint32_t type);
+/* Prints a verified image's process, mappings, descriptors and frames (ckpt info). */
+void ck_image_describe(const struct ck_image *img, const char *path, FILE *out);
 #endif

@@ -73,30 +73,7 @@ static int cmd_info(const char *dir)
     struct ck_image img;
     if (ck_image_open(&img, path) < 0)
         return fail();
-    const struct ck_proc *p = img.proc;
-    printf("image %s: format version %d, %zu records, %zu bytes, all checksums valid\n", path, CK_VERSION, img.nrec,
-           img.size);
-    printf("process %llu, binary %s, cwd %s, trigger %s\n", (unsigned long long)p->pid, p->exe, p->cwd,
-           p->func[0] ? p->func : "(dump)");
-    printf("rip %#llx rsp %#llx\n", p->regs.rip, p->regs.rsp);
-    uint64_t mem = 0;
-    for (size_t i = 0; i < img.nrec; i++) {
-        const struct ck_rec *r = &img.recs[i];
-        if (r->type == CK_REC_MEM) {
-            const struct ck_mem *m = r->data;
-            mem += m->end - m->start;
-            printf("mem   %#llx-%#llx prot %d kind %u %s\n", (unsigned long long)m->start, (unsigned long long)m->end,
-                   m->prot, m->kind, m->name);
-        } else if (r->type == CK_REC_FD) {
-            const struct ck_fd *f = r->data;
-            printf("fd    %d kind %u flags %#o pos %llu %s\n", f->fd, f->kind, f->flags, (unsigned long long)f->pos, f->path);
-        } else if (r->type == CK_REC_FRAMES) {
-            const struct ck_frame *f = r->data;
-            for (size_t k = 0; k < r->len / sizeof *f; k++)
-                printf("frame %zu ip %#llx\n", k, (unsigned long long)f[k].ip);
-        }
-    }
-    printf("memory %.1f MB\n", mem / 1e6);
+    ck_image_describe(&img, path, stdout);
     ck_image_close(&img);
     return 0;
 }

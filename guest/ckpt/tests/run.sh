@@ -246,6 +246,13 @@ if ! grep -q "spare image ready" "$W/wns.log" && grep -q "checkpoint 1: tick ret
    ! grep -q "over the spare" "$W/wns.log" && [ -z "$(ls "$W/wns" | grep -v '^image.ckpt$')" ]
 then ok watch-no-spare-prepares-none; else bad watch-no-spare-prepares-none "$(cat "$W/wns.log"; ls "$W/wns")"; fi
 
+# 14. the image reader against hand-made images (valid checksums, bad contents: unterminated
+# strings, TCP queues past the record, unknown address family), under AddressSanitizer.
+mkdir -p "$W/seeds"
+if ./build/fuzz-image-replay --make-seeds "$W/seeds" && o=$(./build/fuzz-image-replay "$W"/seeds/* 2>&1) &&
+   grep -q "7 images checked, 7 as expected" <<<"$o"
+then ok image-reader-hand-made-images; else bad image-reader-hand-made-images "$o"; fi
+
 # 9. a bad command line is an error with a reason
 if out=$($CK restore "$W/none" --binary $TP/compute 2>&1); then bad bad-input-clear-error "accepted"
 elif grep -q "open image" <<<"$out"; then ok bad-input-clear-error; else bad bad-input-clear-error "$out"; fi
