@@ -21,12 +21,10 @@ static uint16_t value(const struct pit_channel *c, uint64_t now)
     if (!c->armed)
         return (uint16_t)c->count;
     uint64_t e = elapsed(c, now);
-    if (periodic(c)) {
-        uint64_t v = c->count - e % c->count;
-        if (c->mode == 3) /* square wave counts down by two, twice per period */
-            v = (v * 2) % c->count;
-        return (uint16_t)v;
-    }
+    if (c->mode == 3) /* square wave: reloads at each half period and counts down by two */
+        return (uint16_t)(c->count - (2 * e) % c->count);
+    if (periodic(c))
+        return (uint16_t)(c->count - e % c->count);
     return (uint16_t)(c->count - e); /* mode 0/1/4/5: wraps through 0xFFFF after terminal count */
 }
 
@@ -48,12 +46,22 @@ static bool out(const struct pit_channel *c, uint64_t now)
     }
 }
 
+/* Status bit 6: a control word or count was written and the count is not yet in the counting
+ * element, which takes it on the first clock after the write (modes 0, 2, 3, 4) or after the
+ * gate trigger (1, 5); until then reads still show the old value. */
+static bool null_count(const struct pit_channel *c, uint64_t now)
+{
+    return c->null_count && (c->load_tick == PIT_NEVER || now <= c->load_tick);
+}
+
 static void start(struct pit8254 *p, int i, uint64_t now)
 {
     struct pit_channel *c = &p->ch[i];
     c->armed = c->gate;
     c->start = now;
     c->fired = now;
+    if (c->armed)
+        c->load_tick = now;
 }
 
 uint8_t pit_read(struct pit8254 *p, uint16_t port, uint64_t now)
@@ -131,7 +139,8 @@ void pit_write(struct pit8254 *p, uint16_t port, uint8_t v, uint64_t now)
                     latch(c, now);
                 if (!(v & 0x10) && !c->status_latched) {
                     c->status_latched = true;
-                    c->status = (uint8_t)((out(c, now) ? 0x80 : 0) | (c->access << 4) | (c->mode << 1) | c->bcd);
+                    c->status = (uint8_t)((out(c, now) ? 0x80 : 0) | (null_count(c, now) ? 0x40 : 0) |
+                                          (c->access << 4) | (c->mode << 1) | c->bcd);
                 }
             }
             return;
@@ -148,6 +157,8 @@ void pit_write(struct pit8254 *p, uint16_t port, uint8_t v, uint64_t now)
             c->mode -= 4; /* 6 and 7 alias 2 and 3 */
         c->bcd = v & 1;
         c->armed = false;
+        c->null_count = true;
+        c->load_tick = PIT_NEVER;
         c->write_msb = false;
         c->read_msb = false;
         c->latched = false;
@@ -172,6 +183,8 @@ void pit_write(struct pit8254 *p, uint16_t port, uint8_t v, uint64_t now)
         n = c->partial | ((uint32_t)v << 8);
     }
     c->count = n ? n : 65536;
+    c->null_count = true;
+    c->load_tick = PIT_NEVER;
     if (c->mode == 1 || c->mode == 5) /* gate-triggered: waits for a rising gate */
         return;
     start(p, port & 3, now);

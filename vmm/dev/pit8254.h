@@ -15,6 +15,8 @@ struct pit_channel {
     bool write_msb, read_msb;
     uint8_t partial;         /* LSB written, waiting for MSB */
     bool latched, status_latched;
+    bool null_count;         /* a control word or count written ... */
+    uint64_t load_tick;      /* ... and loaded into the counting element after this tick (PIT_NEVER: not yet) */
     uint16_t latch;
     uint8_t status;
     uint64_t start;          /* tick the count started from */
