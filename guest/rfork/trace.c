@@ -51,16 +51,19 @@ enum stop_kind stop_classify(int status, int *sig)
     return STOP_SIGNAL;
 }
 
-void deadline_in(struct timespec *d, long ms)
+/* *d = now + ns on CLOCK_MONOTONIC. */
+static void deadline_in_ns(struct timespec *d, long long ns)
 {
     clock_gettime(CLOCK_MONOTONIC, d);
-    d->tv_sec += ms / 1000;
-    d->tv_nsec += (ms % 1000) * 1000000L;
+    d->tv_sec += ns / 1000000000LL;
+    d->tv_nsec += ns % 1000000000LL;
     if (d->tv_nsec >= 1000000000L) {
         d->tv_sec++;
         d->tv_nsec -= 1000000000L;
     }
 }
+
+void deadline_in(struct timespec *d, long ms) { deadline_in_ns(d, ms * 1000000LL); }
 
 /* Nanoseconds left until end (negative once passed): never rounds a deadline early. */
 static long long ns_until(const struct timespec *end)
@@ -86,18 +89,10 @@ static int cancel_pending(void)
  * share one CPU) runs first. */
 static int spin_wait(const struct rf_ctx *c, pid_t pid, int *status, const struct timespec *deadline)
 {
-    long long budget = c->spin_ns;
-    if (budget <= 0)
+    if (c->spin_ns <= 0)
         return 0;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    struct timespec end = t0;
-    end.tv_sec += budget / 1000000000LL;
-    end.tv_nsec += budget % 1000000000LL;
-    if (end.tv_nsec >= 1000000000L) {
-        end.tv_sec++;
-        end.tv_nsec -= 1000000000L;
-    }
+    struct timespec end;
+    deadline_in_ns(&end, c->spin_ns);
     for (;;) {
         pid_t r = waitpid(pid, status, __WALL | WNOHANG);
         if (r == pid)

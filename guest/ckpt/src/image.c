@@ -103,7 +103,7 @@ static int open_spare(struct ck_writer *w)
     int fd = take_spare(w, w->spare);
     if (fd < 0) {
         char blank[sizeof w->final + 8]; /* ckw_open bounds the path to 4000 bytes */
-        snprintf(blank, sizeof blank, "%s.blank", w->final);
+        snprintf(blank, sizeof blank, "%s" CK_SUFFIX_BLANK, w->final);
         fd = take_spare(w, blank);
     }
     return fd;
@@ -117,7 +117,7 @@ int ckw_open(struct ck_writer *w, const char *path, int keep_spare)
         return ck_err("image path too long");
     snprintf(w->final, sizeof w->final, "%s", path);
     snprintf(w->tmp, sizeof w->tmp, "%s.tmp", path);
-    snprintf(w->spare, sizeof w->spare, "%s.prev", path);
+    snprintf(w->spare, sizeof w->spare, "%s" CK_SUFFIX_SPARE, path);
     w->keep_spare = keep_spare;
     if (keep_spare && (w->fd = open_spare(w)) >= 0)
         w->reused = 1;
@@ -466,9 +466,9 @@ void ck_image_describe(const struct ck_image *img, const char *path, FILE *out)
 {
     const struct ck_proc *p = img->proc;
     fprintf(out, "image %s: format version %d, %zu records, %zu bytes, all checksums valid\n", path, CK_VERSION, img->nrec,
-           img->size);
+            img->size);
     fprintf(out, "process %llu, binary %s, cwd %s, trigger %s\n", (unsigned long long)p->pid, p->exe, p->cwd,
-           p->func[0] ? p->func : "(dump)");
+            p->func[0] ? p->func : "(dump)");
     fprintf(out, "rip %#llx rsp %#llx\n", p->regs.rip, p->regs.rsp);
     uint64_t mem = 0;
     for (size_t i = 0; i < img->nrec; i++) {
@@ -477,7 +477,7 @@ void ck_image_describe(const struct ck_image *img, const char *path, FILE *out)
             const struct ck_mem *m = r->data;
             mem += m->end - m->start;
             fprintf(out, "mem   %#llx-%#llx prot %d kind %u %s\n", (unsigned long long)m->start, (unsigned long long)m->end,
-                   m->prot, m->kind, m->name);
+                    m->prot, m->kind, m->name);
         } else if (r->type == CK_REC_FD) {
             const struct ck_fd *f = r->data;
             fprintf(out, "fd    %d kind %u flags %#o pos %llu %s\n", f->fd, f->kind, f->flags, (unsigned long long)f->pos, f->path);

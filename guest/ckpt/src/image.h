@@ -121,6 +121,12 @@ struct ck_writer {
     uint32_t rec_type, rec_crc;
 };
 
+/* Names beside PATH (DIR/image.ckpt): the previous image, kept as the spare; a blank spare
+ * prepared by watch; and the unfinished one it is written to. */
+#define CK_SUFFIX_SPARE ".prev"
+#define CK_SUFFIX_BLANK ".blank"
+#define CK_SUFFIX_PREFILL ".prefill"
+
 /* Mode of an image file that a restored process maps: never overwritten in place. */
 #define CK_MODE_MAPPED 0400
 /* Mode of an image file ckpt may overwrite in place once it is the spare (PATH.prev). */

@@ -1,4 +1,5 @@
 #include "prefill.h"
+#include "dump.h"
 #include "image.h"
 #include "memdump.h"
 #include "procmaps.h"
@@ -39,7 +40,8 @@ uint64_t prefill_estimate(pid_t pid)
 
 static void path_in(char *buf, size_t len, const char *dir, const char *suffix)
 {
-    snprintf(buf, len, "%s/image.ckpt%s", dir, suffix);
+    ck_image_path(buf, len, dir);
+    strncat(buf, suffix, len - strlen(buf) - 1);
 }
 
 static void *prefill_main(void *arg)
@@ -48,8 +50,8 @@ static void *prefill_main(void *arg)
     /* Background work: the watched process and the checkpoints come first. */
     setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
     char tmp[4200], blank[4200];
-    path_in(tmp, sizeof tmp, p->dir, ".prefill");
-    path_in(blank, sizeof blank, p->dir, ".blank");
+    path_in(tmp, sizeof tmp, p->dir, CK_SUFFIX_PREFILL);
+    path_in(blank, sizeof blank, p->dir, CK_SUFFIX_BLANK);
     int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, CK_MODE_IMAGE);
     if (fd < 0)
         return NULL;
@@ -93,8 +95,8 @@ void prefill_stop(struct prefill *p)
     pthread_join(p->thread, NULL);
     p->started = 0;
     char path[4200];
-    path_in(path, sizeof path, p->dir, ".prefill");
+    path_in(path, sizeof path, p->dir, CK_SUFFIX_PREFILL);
     unlink(path);
-    path_in(path, sizeof path, p->dir, ".blank");
+    path_in(path, sizeof path, p->dir, CK_SUFFIX_BLANK);
     unlink(path);
 }

@@ -1,6 +1,7 @@
 #include "retrap.h"
 #include "dump.h"
 #include "elfbin.h"
+#include "image.h"
 #include "inject.h"
 #include "prefill.h"
 #include "util.h"
@@ -311,7 +312,8 @@ int watch_run(const struct watch_opts *o)
     /* While waiting for the first return, prepare a blank spare image in the background, so that
      * the first checkpoint too writes into existing page-cache pages (README: Spare image). */
     char prev[4200];
-    snprintf(prev, sizeof prev, "%s/image.ckpt.prev", o->dir);
+    ck_image_path(prev, sizeof prev - sizeof CK_SUFFIX_SPARE, o->dir);
+    strcat(prev, CK_SUFFIX_SPARE);
     if (!o->no_spare && access(prev, F_OK) < 0 && prefill_start(&pf, o->dir, prefill_estimate(o->pid)) < 0)
         ck_warn("%s; the first checkpoint will write new pages", ck_strerror());
     char cmdbuf[4096];
