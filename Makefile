@@ -9,15 +9,15 @@ WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 VMM_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
 	-mno-red-zone -mgeneral-regs-only -fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-mcmodel=small -MMD -MP -Ivmm
-HOST_CFLAGS := -std=c11 -O1 -g $(WARN) -D_GNU_SOURCE -Ivmm -Itests/unit -fsanitize=address,undefined -fno-omit-frame-pointer
+HOST_CFLAGS := -std=c11 -O1 -g $(WARN) -D_GNU_SOURCE -Ivmm -Ireplay -Itests/unit -fsanitize=address,undefined -fno-omit-frame-pointer
 
-VMM_C := $(wildcard vmm/*.c vmm/dev/*.c)
+VMM_C := $(wildcard vmm/*.c vmm/dev/*.c) replay/record.c replay/replay.c
 VMM_ASM := vmm/isr.asm vmm/vmx_entry.asm
 VMM_OBJ := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/boot/multiboot2.o $(B)/vmm/ap_blob.o
 # Pure VMM logic that the host unit tests compile hosted.
 PURE_C := vmm/mb2.c vmm/palloc.c vmm/config.c vmm/ept.c vmm/vmx_caps.c vmm/pvh.c vmm/bzimage.c vmm/format.c \
 	vmm/dev/uart16550.c vmm/dev/pic8259.c vmm/dev/pit8254.c vmm/dev/cmos.c \
-	vmm/cpuid_filter.c vmm/exit_reason.c
+	vmm/cpuid_filter.c vmm/cpuid_table.c vmm/exit_reason.c replay/record.c replay/replay.c replay/codec.c
 UNIT_C := $(wildcard tests/unit/*.c)
 
 # The default guest of `make run`: Debian's stock kernel and the project's busybox initramfs.
@@ -53,6 +53,10 @@ vmm: $(B)/hindsight.elf
 guests: $(B)/guests/testguest.elf
 
 $(B)/vmm/%.o: vmm/%.c
+	@mkdir -p $(@D)
+	$(CC) $(VMM_CFLAGS) -c $< -o $@
+
+$(B)/replay/%.o: replay/%.c
 	@mkdir -p $(@D)
 	$(CC) $(VMM_CFLAGS) -c $< -o $@
 
@@ -92,23 +96,28 @@ image-testguest: all
 	@echo "built $(B)/hindsight-testguest.iso"
 
 # Host unit tests: the pure VMM logic, compiled for the host with sanitizers.
-$(B)/tests/unit: $(UNIT_C) $(PURE_C) $(wildcard tests/unit/*.h vmm/*.h vmm/dev/*.h)
+$(B)/tests/unit: $(UNIT_C) $(PURE_C) $(wildcard tests/unit/*.h vmm/*.h vmm/dev/*.h replay/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -o $@ $(UNIT_C) $(PURE_C)
 
 check: $(B)/tests/unit
 	$(B)/tests/unit
 
+# The replay-log decoder (host-tools/hindsight-log runs it): hosted, no sanitizers, the VMM's codec and printf.
+$(B)/hindsight-log: host-tools/hindsight-log.c replay/codec.c vmm/format.c $(wildcard replay/*.h) vmm/lib.h
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -g $(WARN) -D_GNU_SOURCE -Ivmm -Ireplay -o $@ host-tools/hindsight-log.c replay/codec.c vmm/format.c
+
 # libFuzzer over the parsers that take outside bytes (multiboot2 info, config, kernel ELF,
-# checkpoint images).
+# checkpoint images, replay log).
 FUZZ_SECONDS ?= 60
 fuzz:
 	@host-tools/install-deps.sh fuzz
 	@mkdir -p $(B)
 	clang -std=c11 -g -O1 -D_GNU_SOURCE -DHS_FUZZ -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=undefined -Ivmm -Itests/unit -o $(B)/fuzz_parsers \
-	  tests/unit/fuzz_parsers.c vmm/mb2.c vmm/palloc.c vmm/config.c vmm/pvh.c vmm/format.c
-	@for t in mb2 config pvh; do mkdir -p $(B)/fuzz/$$t; \
+	  -fno-sanitize-recover=undefined -Ivmm -Ireplay -Itests/unit -o $(B)/fuzz_parsers \
+	  tests/unit/fuzz_parsers.c vmm/mb2.c vmm/palloc.c vmm/config.c vmm/pvh.c vmm/format.c replay/codec.c
+	@for t in mb2 config pvh replaylog; do mkdir -p $(B)/fuzz/$$t; \
 	  HS_FUZZ_TARGET=$$t $(B)/fuzz_parsers $(B)/fuzz/$$t tests/unit/fuzz_seeds/$$t \
 	    -max_total_time=$(FUZZ_SECONDS) || exit 1; done
 	@if [ -d guest/ckpt ]; then $(MAKE) -C guest/ckpt fuzz FUZZ_SECONDS=$(FUZZ_SECONDS); fi

@@ -12,6 +12,35 @@ void config_defaults(struct config *c)
     memcpy(c->kernel, "kernel", 7);
     c->console = CONSOLE_COM1 | CONSOLE_E9;
     c->rtc_epoch = 0; /* take the machine's clock */
+    c->replay = REPLAY_AUTO;
+    c->lag_events = 1000;
+    c->ring_entries = 65536;
+}
+
+static const char *const replay_names[] = { "auto", "exit", "icount", "pmc", "off", "independent" };
+
+const char *config_replay_name(unsigned r) { return r < 6 ? replay_names[r] : "?"; }
+
+/* lag=N (events), lag=Nms or lag=Ns (the Primary's time). */
+static bool parse_lag(const char *v, size_t n, struct config *c)
+{
+    uint64_t num;
+    if (n > 2 && v[n - 2] == 'm' && v[n - 1] == 's' && parse_u64(v, n - 2, &num) && num <= 3600000) {
+        c->lag_ms = num;
+        c->lag_events = 0;
+        return true;
+    }
+    if (n > 1 && v[n - 1] == 's' && parse_u64(v, n - 1, &num) && num <= 3600) {
+        c->lag_ms = num * 1000;
+        c->lag_events = 0;
+        return true;
+    }
+    if (parse_u64(v, n, &num) && num <= (1ull << 30)) {
+        c->lag_events = num;
+        c->lag_ms = 0;
+        return true;
+    }
+    return false;
 }
 
 static bool eq(const char *s, size_t n, const char *lit) { return strlen(lit) == n && !strncmp(s, lit, n); }
@@ -95,7 +124,7 @@ int config_parse(struct config *c, const char *text, size_t len, char *err, size
             if (ok)
                 c->cores = (unsigned)num;
             else {
-                hs_snprintf(err, errlen, "config line %u: cores must be 1 (Primary only) or 2 (Primary + Backup)", lineno);
+                hs_snprintf(err, errlen, "config line %u: cores must be 1 (both guests on core 0) or 2 (the Backup on core 1)", lineno);
                 return -1;
             }
         } else if (eq(l, kn, "kernel")) {
@@ -114,6 +143,38 @@ int config_parse(struct config *c, const char *text, size_t len, char *err, size
             c->raw_console = eq(v, vn, "raw");
         } else if (eq(l, kn, "rtc_epoch")) {
             ok = parse_u64(v, vn, &c->rtc_epoch);
+        } else if (eq(l, kn, "replay")) {
+            ok = false;
+            for (unsigned r = 0; r < sizeof(replay_names) / sizeof(replay_names[0]); r++)
+                if (eq(v, vn, replay_names[r])) {
+                    c->replay = r;
+                    ok = true;
+                }
+            if (!ok) {
+                hs_snprintf(err, errlen, "config line %u: replay must be auto, exit, icount, pmc, off or independent",
+                            lineno);
+                return -1;
+            }
+        } else if (eq(l, kn, "lag")) {
+            if (!parse_lag(v, vn, c)) {
+                hs_snprintf(err, errlen, "config line %u: lag must be a number of events (lag=5000) or a time "
+                            "(lag=200ms, lag=2s)", lineno);
+                return -1;
+            }
+        } else if (eq(l, kn, "ring_entries")) {
+            ok = parse_u64(v, vn, &num) && num >= 1024 && num <= (1ull << 24) && !(num & (num - 1));
+            if (ok)
+                c->ring_entries = num;
+            else {
+                hs_snprintf(err, errlen, "config line %u: ring_entries must be a power of two from 1024 to 16777216",
+                            lineno);
+                return -1;
+            }
+        } else if (eq(l, kn, "replay_perturb")) {
+            ok = parse_u64(v, vn, &c->replay_perturb);
+        } else if (eq(l, kn, "replay_log")) {
+            ok = eq(v, vn, "com2") || eq(v, vn, "none");
+            c->replay_log_com2 = eq(v, vn, "com2");
         } else if (eq(l, kn, "simulate")) {
             ok = eq(v, vn, "vmx-locked-off") || eq(v, vn, "vmm-fault");
             c->sim_vmx_locked_off = eq(v, vn, "vmx-locked-off");

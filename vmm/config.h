@@ -21,7 +21,18 @@ struct config {
     bool sim_vmm_fault;              /* test aid: fault inside the VMM to prove the exception path */
     bool raw_console;                /* guest_console=raw: Primary's bytes go straight to the console */
     uint64_t rtc_epoch;              /* Unix time the guests' RTC shows at guest time 0; 0: the machine's clock */
+    unsigned replay;                 /* REPLAY_* */
+    uint64_t lag_events;             /* lag=N: the Backup holds N events back */
+    uint64_t lag_ms;                 /* lag=Nms / Ns: ... or N ms of the Primary's time */
+    uint64_t ring_entries;           /* events the ring holds (a power of two) */
+    uint64_t replay_perturb;         /* test aid: the Backup alters the value of this event (0: none) */
+    bool replay_log_com2;            /* replay_log=com2: every recorded event also goes out on COM2 */
 };
+
+/* Values of the replay key. */
+enum { REPLAY_AUTO, REPLAY_EXIT, REPLAY_ICOUNT, REPLAY_PMC, REPLAY_OFF, REPLAY_INDEPENDENT };
+/* The word for a REPLAY_* value. */
+const char *config_replay_name(unsigned r);
 
 /* Fills in the defaults used when a key is absent. */
 void config_defaults(struct config *c);

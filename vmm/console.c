@@ -9,27 +9,37 @@
 static unsigned sinks = CONSOLE_COM1;
 static spinlock_t lock;
 
+void serial_init(uint16_t base)
+{
+    outb(base + 1, 0x00); /* no interrupts: the VMM polls */
+    outb(base + 3, 0x80); /* DLAB */
+    outb(base + 0, 0x01); /* divisor 1: 115200 baud */
+    outb(base + 1, 0x00);
+    outb(base + 3, 0x03); /* 8N1 */
+    outb(base + 2, 0xC7); /* FIFO on, cleared */
+    outb(base + 4, 0x03); /* DTR, RTS */
+}
+
+void serial_write(uint16_t base, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) {
+        /* Bound the wait: a machine without this UART must not hang the VMM. */
+        for (int k = 0; k < 100000 && !(inb(base + 5) & 0x20); k++)
+            __asm__ volatile("pause");
+        outb(base, b[i]);
+    }
+}
+
 void console_init(unsigned s)
 {
-    outb(COM1 + 1, 0x00); /* no interrupts: the VMM polls */
-    outb(COM1 + 3, 0x80); /* DLAB */
-    outb(COM1 + 0, 0x01); /* divisor 1: 115200 baud */
-    outb(COM1 + 1, 0x00);
-    outb(COM1 + 3, 0x03); /* 8N1 */
-    outb(COM1 + 2, 0xC7); /* FIFO on, cleared */
-    outb(COM1 + 4, 0x03); /* DTR, RTS */
+    serial_init(COM1);
     sinks = s;
 }
 
 void console_set_sinks(unsigned s) { sinks = s; }
 
-static void com1_putc(char c)
-{
-    /* Bound the wait: a machine without a UART must not hang the VMM. */
-    for (int i = 0; i < 100000 && !(inb(COM1 + 5) & 0x20); i++)
-        __asm__ volatile("pause");
-    outb(COM1, (uint8_t)c);
-}
+static void com1_putc(char c) { serial_write(COM1, &c, 1); }
 
 static void putc_raw(char c)
 {

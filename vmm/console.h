@@ -2,6 +2,7 @@
 #ifndef HS_CONSOLE_H
 #define HS_CONSOLE_H
 #include <stddef.h>
+#include <stdint.h>
 
 #define CONSOLE_COM1 1u
 #define CONSOLE_E9 2u
@@ -14,6 +15,10 @@ void console_set_sinks(unsigned sinks);
 void console_write(const char *s, size_t n);
 /* printf to the console, one call = one uninterrupted piece of output. */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Programs the 16550 at base for 115200 8N1, polled. */
+void serial_init(uint16_t base);
+/* Writes bytes to the 16550 at base, polling its transmitter. */
+void serial_write(uint16_t base, const void *p, size_t n);
 /* Reads one byte from COM1 if one is waiting; -1 otherwise. */
 int console_getc(void);
 

@@ -19,7 +19,9 @@ struct cpu {
     struct vcpu *vcpu;       /* gs:8, used by vmx_entry.asm */
     unsigned id;             /* 0 = bootstrap core (Primary), 1 = Backup core */
     uint64_t stack_top;
-    uint64_t exit_stack_top;
+    struct vcpu *run[2];     /* the vCPUs this core runs (both on core 0 with cores=1) */
+    unsigned nrun;
+    struct vcpu *loaded;     /* whose VMCS is current and whose registers are in the hardware */
     uint64_t gdt[5];         /* null, code, data, TSS (two slots) */
     struct tss64 tss;
     uint8_t ist_stack[8192] __attribute__((aligned(16)));

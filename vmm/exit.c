@@ -4,11 +4,14 @@
 #include "console.h"
 #include "cpu.h"
 #include "cpuid_filter.h"
+#include "cpuid_table.h"
+#include "exit.h"
 #include "exit_reason.h"
 #include "intr.h"
 #include "io.h"
 #include "lib.h"
 #include "msr.h"
+#include "nd.h"
 #include "vcpu.h"
 #include "vmcs.h"
 #include "vmx.h"
@@ -46,8 +49,7 @@ static void h_cpuid(struct vcpu *v, uint64_t q)
 {
     (void)q;
     uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx, r[4];
-    cpuid(leaf, sub, r);
-    cpuid_filter(leaf, sub, r);
+    cpuid_table_get(leaf, sub, r);
     v->regs.rax = r[0];
     v->regs.rbx = r[1];
     v->regs.rcx = r[2];
@@ -63,6 +65,7 @@ static void h_io(struct vcpu *v, uint64_t q)
         kprintf("hindsight: %s: string I/O (INS/OUTS) on port 0x%x is not emulated\n", v->name, port);
         vcpu_dump(v);
         vcpu_stop(v, "unsupported-string-io");
+        return;
     }
     uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
     if (in) {
@@ -78,9 +81,11 @@ static void h_hlt(struct vcpu *v, uint64_t q)
 {
     (void)q;
     vcpu_skip_instruction(v);
-    if (!(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF))
+    if (!(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF)) {
         vcpu_stop(v, "poweroff"); /* nothing can wake it: Linux's "System halted" */
-    intr_idle(v);
+        return;
+    }
+    v->halted = true; /* intr_before_entry holds the guest here until an interrupt is delivered */
 }
 
 /* Exits whose only purpose is to get the VMM to look at its devices and interrupt
@@ -135,6 +140,13 @@ static void h_cr(struct vcpu *v, uint64_t q)
         }
         vmwrite(VMCS_CR4_SHADOW, val);
         vmwrite(VMCS_GUEST_CR4, (val | rdmsr(MSR_IA32_VMX_CR4_FIXED0)) & rdmsr(MSR_IA32_VMX_CR4_FIXED1));
+    } else if (cr == 8 && type <= 1) {
+        /* No local APIC: the task priority is only remembered (CR8 exits, so it never reaches the
+         * hardware, whose TPR would differ between cores). */
+        if (type == 0)
+            v->cr8 = read_gpr(v, reg) & 15;
+        else
+            write_gpr(v, reg, v->cr8);
     } else if (type == 3) { /* LMSW: only the low four bits of CR0 */
         uint64_t old = vmread(VMCS_CR0_SHADOW), src = (q >> 16) & 0xF;
         set_cr0(v, (old & ~0xEull) | (src & 0xE) | ((old | src) & 1));
@@ -144,6 +156,7 @@ static void h_cr(struct vcpu *v, uint64_t q)
         kprintf("hindsight: %s: unexpected control-register access (qualification 0x%lx)\n", v->name, q);
         vcpu_dump(v);
         vcpu_stop(v, "unexpected-cr-access");
+        return;
     }
     vcpu_skip_instruction(v);
 }
@@ -159,14 +172,15 @@ static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
     case MSR_IA32_SYSENTER_EIP: *val = vmread(VMCS_GUEST_SYSENTER_EIP); return true;
     case MSR_IA32_FS_BASE: *val = vmread(VMCS_GUEST_FS_BASE); return true;
     case MSR_IA32_GS_BASE: *val = vmread(VMCS_GUEST_GS_BASE); return true;
-    case MSR_IA32_TSC: *val = vtime_guest_tsc(); return true;
+    case MSR_IA32_TSC: *val = nd_tsc(v); return true;
     case MSR_IA32_TSC_AUX: *val = v->tsc_aux; return true;
     case MSR_IA32_MISC_ENABLE: *val = 1; return true; /* fast strings */
-    /* Not used by the VMM in root mode, so the hardware register can hold the guest's value. */
-    case MSR_IA32_STAR:
-    case MSR_IA32_LSTAR:
-    case MSR_IA32_CSTAR:
-    case MSR_IA32_FMASK:
+    /* Per vCPU; loaded into the hardware while the vCPU owns the core (sched.c). SWAPGS changes
+     * KERNEL_GS_BASE without an exit, so that one is read from the hardware. */
+    case MSR_IA32_STAR: *val = v->hw.star; return true;
+    case MSR_IA32_LSTAR: *val = v->hw.lstar; return true;
+    case MSR_IA32_CSTAR: *val = v->hw.cstar; return true;
+    case MSR_IA32_FMASK: *val = v->hw.fmask; return true;
     case MSR_IA32_KERNEL_GS_BASE: *val = rdmsr(msr); return true;
     default: return false;
     }
@@ -198,6 +212,11 @@ static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
         if (msr != MSR_IA32_STAR && msr != MSR_IA32_FMASK && ((int64_t)(val << 16) >> 16) != (int64_t)val)
             return false;
         wrmsr(msr, val);
+        if (msr == MSR_IA32_STAR) v->hw.star = val;
+        else if (msr == MSR_IA32_LSTAR) v->hw.lstar = val;
+        else if (msr == MSR_IA32_CSTAR) v->hw.cstar = val;
+        else if (msr == MSR_IA32_FMASK) v->hw.fmask = val;
+        else v->hw.kernel_gs_base = val;
         return true;
     default: return false;
     }
@@ -230,7 +249,7 @@ static void h_wrmsr(struct vcpu *v, uint64_t q)
 static void h_rdtsc(struct vcpu *v, uint64_t q)
 {
     (void)q;
-    uint64_t t = vtime_guest_tsc();
+    uint64_t t = nd_tsc(v);
     v->regs.rax = (uint32_t)t;
     v->regs.rdx = t >> 32;
     vcpu_skip_instruction(v);
@@ -248,12 +267,8 @@ static void h_rdrand(struct vcpu *v, uint64_t q)
     /* Instruction information: bits 6:3 destination register, 12:11 operand size. */
     uint32_t info = (uint32_t)vmread(VMCS_EXIT_INSTR_INFO);
     unsigned reg = (info >> 3) & 15, osz = (info >> 11) & 3;
-    uint64_t val;
-    uint8_t ok;
-    if ((uint16_t)vmread(VMCS_EXIT_REASON) == EXIT_RDSEED)
-        __asm__ volatile("rdseed %0; setc %1" : "=r"(val), "=q"(ok)::"cc");
-    else
-        __asm__ volatile("rdrand %0; setc %1" : "=r"(val), "=q"(ok)::"cc");
+    bool ok;
+    uint64_t val = nd_rand(v, v->exit_reason == EXIT_RDSEED, &ok);
     if (osz == 0)
         val = (read_gpr(v, reg) & ~0xFFFFull) | (val & 0xFFFF);
     else if (osz == 1)
@@ -296,6 +311,25 @@ static void h_exception_nmi(struct vcpu *v, uint64_t q)
     vcpu_stop(v, "unexpected-exception");
 }
 
+/* MOV to/from DR0-7: the guest's debug registers are virtual, so neither guest can arm a real
+ * breakpoint, read the VMM's, or see a value that differs between the cores. */
+static void h_dr(struct vcpu *v, uint64_t q)
+{
+    unsigned dr = q & 7, from = (q >> 4) & 1, reg = (q >> 8) & 15;
+    uint64_t *p = dr < 4 ? &v->dr[dr] : dr == 6 || dr == 4 ? &v->dr6 : &v->dr7;
+    if (from) {
+        uint64_t val = *p;
+        if (dr == 6 || dr == 4)
+            val |= 0xFFFF0FF0ull;
+        else if (dr == 7 || dr == 5)
+            val |= 0x400;
+        write_gpr(v, reg, val);
+    } else {
+        *p = read_gpr(v, reg);
+    }
+    vcpu_skip_instruction(v);
+}
+
 static void h_invalid_state(struct vcpu *v, uint64_t q)
 {
     kprintf("hindsight: %s: VM entry failed: invalid guest state (qualification 0x%lx)\n", v->name, q);
@@ -334,6 +368,7 @@ static const exit_handler handlers[EXIT_REASON_MAX + 1] = {
     [EXIT_MONITOR] = h_invalid_opcode,
     [EXIT_XSETBV] = h_gp,
     [EXIT_CR_ACCESS] = h_cr,
+    [EXIT_DR_ACCESS] = h_dr,
     [EXIT_IO_INSTRUCTION] = h_io,
     [EXIT_RDMSR] = h_rdmsr,
     [EXIT_WRMSR] = h_wrmsr,
@@ -343,29 +378,95 @@ static const exit_handler handlers[EXIT_REASON_MAX + 1] = {
     [EXIT_RDSEED] = h_rdrand,
 };
 
-void vmexit_dispatch(struct vcpu *v);
-void vmexit_dispatch(struct vcpu *v)
+void vmexit_take(struct vcpu *v)
 {
     uint32_t raw = (uint32_t)vmread(VMCS_EXIT_REASON);
     unsigned reason = raw & 0xFFFF;
-    uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
+    v->exit_raw = raw;
+    v->exit_reason = reason;
+    v->exit_qual = vmread(VMCS_EXIT_QUALIFICATION);
     v->exits_total++;
     if (reason <= EXIT_REASON_MAX)
         v->exits[reason]++;
-    /* Asynchronous exits happen at no particular instruction: they cannot mark a position. */
-    if (reason != EXIT_EXTERNAL_INTERRUPT && reason != EXIT_INTERRUPT_WINDOW && reason != EXIT_PREEMPTION_TIMER &&
-        reason != EXIT_EXCEPTION_NMI)
+    v->stage = STAGE_TAKEN;
+    v->at_position = false;
+    if (exit_is_synchronous(reason)) {
         v->exit_seq++;
-    if (reason <= EXIT_REASON_MAX && handlers[reason] &&
-        (!(raw & EXIT_REASON_ENTRY_FAILURE) || reason == EXIT_INVALID_GUEST_STATE)) {
-        intr_requeue_interrupted(v);
-        handlers[reason](v, q);
-        intr_before_entry(v);
-        return;
+        v->at_position = true;
+    } else if (reason == EXIT_INTERRUPT_WINDOW && v->mode != VCPU_PLAIN) {
+        /* Armed only at positions, taken at the first instruction where the guest can take an
+         * interrupt: the same instruction on the Backup. */
+        v->windows++;
+        v->at_position = true;
     }
-    kprintf("hindsight: %s: unhandled VM exit %u (%s)%s, qualification 0x%lx, interruption info 0x%lx\n", v->name,
-            reason, exit_reason_name(reason), raw & EXIT_REASON_ENTRY_FAILURE ? " on VM entry" : "", q,
-            vmread(VMCS_EXIT_INTR_INFO));
-    vcpu_dump(v);
-    vcpu_stop(v, "unhandled-exit");
+    if (v->at_position) {
+        v->positions++;
+        if (v->mode != VCPU_PLAIN) {
+            struct hs_regs r;
+            vcpu_regs(v, &r);
+            v->pos = (struct hs_pos){ v->exit_seq, r.rip, hs_digest(&r), v->con_hash,
+                                      reason == EXIT_INTERRUPT_WINDOW };
+        }
+    }
+}
+
+static enum exit_result stopped(struct vcpu *v)
+{
+    vcpu_finish(v);
+    return EXIT_STOPPED;
+}
+
+/* Ends an exit's handling: publishes its events, or finds the Primary's end on the Backup. */
+static enum exit_result complete(struct vcpu *v)
+{
+    v->stage = STAGE_IN_GUEST;
+    if (!v->at_position)
+        return EXIT_RESUME;
+    if (v->mode == VCPU_RECORD) {
+        rec_publish(v->rec, v->positions, rdtsc());
+    } else if (v->mode == VCPU_REPLAY && rp_next_is(v->rp, EV_END, &v->pos)) {
+        /* The Primary stopped here (the user, or an outcome the Backup does not see itself). */
+        const struct hs_event *e = rp_head(v->rp);
+        static const char *const words[] = { HS_OUTCOMES };
+        vcpu_stop(v, e->arg < sizeof(words) / sizeof(words[0]) ? words[e->arg] : "unknown");
+        return stopped(v);
+    }
+    return EXIT_RESUME;
+}
+
+enum exit_result vmexit_continue(struct vcpu *v)
+{
+    if (v->stage == STAGE_TAKEN) {
+        unsigned reason = v->exit_reason;
+        uint32_t raw = v->exit_raw;
+        if (v->at_position && v->mode == VCPU_RECORD && !rec_room(v->rec))
+            return EXIT_WAIT; /* ring full: the Backup must catch up first (counted as a stall) */
+        if (v->at_position && v->mode == VCPU_REPLAY) {
+            if (!rp_gate(v->rp, v->positions))
+                return EXIT_WAIT; /* the Primary is not past this position yet, or the lag holds us */
+            if (!rp_check_passed(v->rp, &v->pos)) {
+                nd_diverged(v);
+                return stopped(v);
+            }
+        }
+        if (reason <= EXIT_REASON_MAX && handlers[reason] &&
+            (!(raw & EXIT_REASON_ENTRY_FAILURE) || reason == EXIT_INVALID_GUEST_STATE)) {
+            intr_requeue_interrupted(v);
+            handlers[reason](v, v->exit_qual);
+        } else {
+            kprintf("hindsight: %s: unhandled VM exit %u (%s)%s, qualification 0x%lx, interruption info 0x%lx\n",
+                    v->name, reason, exit_reason_name(reason), raw & EXIT_REASON_ENTRY_FAILURE ? " on VM entry" : "",
+                    v->exit_qual, vmread(VMCS_EXIT_INTR_INFO));
+            vcpu_dump(v);
+            vcpu_stop(v, "unhandled-exit");
+        }
+        v->stage = STAGE_HANDLED;
+    }
+    if (v->stopping)
+        return stopped(v);
+    if (intr_before_entry(v) == EXIT_WAIT)
+        return EXIT_WAIT;
+    if (v->stopping)
+        return stopped(v);
+    return complete(v);
 }

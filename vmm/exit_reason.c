@@ -24,3 +24,25 @@ const char *exit_reason_name(unsigned reason)
         return names[reason];
     return "unknown";
 }
+
+/* Exits caused by the guest's own instruction (or its own fault), at the same instruction on
+ * every run: the positions the recorder and the replayer both count. Everything else (external
+ * interrupts, the preemption timer, NMIs, MTF and #DB exits of the VMM's single-stepping, windows)
+ * happens where the VMM or the outside world decides, so it can never mark a position. */
+bool exit_is_synchronous(unsigned reason)
+{
+    switch (reason) {
+    case EXIT_TRIPLE_FAULT: case EXIT_TASK_SWITCH: case EXIT_CPUID: case EXIT_GETSEC: case EXIT_HLT:
+    case EXIT_INVD: case EXIT_INVLPG: case EXIT_RDPMC: case EXIT_RDTSC: case EXIT_RSM: case EXIT_VMCALL:
+    case EXIT_VMCLEAR: case EXIT_VMLAUNCH: case EXIT_VMPTRLD: case EXIT_VMPTRST: case EXIT_VMREAD:
+    case EXIT_VMRESUME: case EXIT_VMWRITE: case EXIT_VMXOFF: case EXIT_VMXON: case EXIT_CR_ACCESS:
+    case EXIT_DR_ACCESS: case EXIT_IO_INSTRUCTION: case EXIT_RDMSR: case EXIT_WRMSR:
+    case EXIT_INVALID_GUEST_STATE: case EXIT_MSR_LOADING: case EXIT_MWAIT: case EXIT_MONITOR: case EXIT_PAUSE:
+    case EXIT_GDTR_IDTR: case EXIT_LDTR_TR: case EXIT_EPT_VIOLATION: case EXIT_EPT_MISCONFIG: case EXIT_INVEPT:
+    case EXIT_RDTSCP: case EXIT_INVVPID: case EXIT_WBINVD: case EXIT_XSETBV: case EXIT_RDRAND: case EXIT_INVPCID:
+    case EXIT_VMFUNC: case EXIT_ENCLS: case EXIT_RDSEED: case EXIT_XSAVES: case EXIT_XRSTORS:
+        return true;
+    default:
+        return false;
+    }
+}

@@ -1,6 +1,7 @@
 /* Basic VM-exit reasons (Intel SDM vol. 3, appendix C). */
 #ifndef HS_EXIT_REASON_H
 #define HS_EXIT_REASON_H
+#include <stdbool.h>
 
 #define EXIT_EXCEPTION_NMI      0
 #define EXIT_EXTERNAL_INTERRUPT 1
@@ -70,5 +71,7 @@
 
 /* Short name of a basic exit reason, for statistics and reports. */
 const char *exit_reason_name(unsigned reason);
+/* True for the instruction-synchronous exits: the position counter (exit_seq) of every replay mode. */
+bool exit_is_synchronous(unsigned reason);
 
 #endif

@@ -1,9 +1,15 @@
-/* Interrupts reach the guest only through the virtual 8259A: devices raise lines,
- * and just before each VM entry the highest-priority request is injected if the
- * guest can take it, otherwise an interrupt window is requested. */
+/* Interrupts reach the guest only through the virtual 8259A: devices raise lines, and before a
+ * VM entry the highest-priority request is injected if the guest can take it, otherwise an
+ * interrupt window is requested.
+ *
+ * Plain mode does this at every exit, for the lowest latency. Record and replay modes do it only
+ * at positions (instruction-synchronous exits, and the window exits armed at them), so the Backup
+ * makes the same decisions at the same instructions: a timer that expires while the guest
+ * computes is delivered at its next position (DESIGN.md, the `exit` replay mode). */
 #include "intr.h"
 #include "console.h"
 #include "dev/pit8254.h"
+#include "nd.h"
 #include "vmcs.h"
 #include "vmx.h"
 #include "vtime.h"
@@ -11,6 +17,17 @@
 
 #define IRQ_PIT 0
 #define IRQ_COM1 4
+#define CTRL_RIGHT_BRACKET 0x1D /* Ctrl-]: the user ends the run */
+#define RX_PER_POLL 8
+
+enum intr_action intr_decide(bool pending, bool entry_busy, bool guest_if, bool blocked, bool may_inject)
+{
+    if (!may_inject || !pending)
+        return INTR_NONE;
+    if (!entry_busy && guest_if && !blocked)
+        return INTR_INJECT;
+    return INTR_WINDOW;
+}
 
 void intr_requeue_interrupted(struct vcpu *v)
 {
@@ -23,22 +40,25 @@ void intr_requeue_interrupted(struct vcpu *v)
     vmwrite(VMCS_ENTRY_INSTR_LEN, vmread(VMCS_EXIT_INSTR_LEN));
 }
 
-/* Moves time and input forward in the devices and updates the interrupt lines. */
+/* Moves time and input forward in the devices and updates the interrupt lines (plain, record). */
 static void poll_devices(struct vcpu *v, bool poll_input)
 {
-    uint64_t now = vtime_pit_now();
-    if (pit_irq0_due(&v->pit, now)) {
-        pic_set_irq(&v->pic, IRQ_PIT, true);
-        pic_set_irq(&v->pic, IRQ_PIT, false);
+    if (pit_irq0_due(&v->pit, vtime_pit_now())) {
+        nd_irq_edge(v, IRQ_PIT);
         v->timer_irqs++;
         poll_input = true;
     }
     if (poll_input && v->id == 0) { /* only the Primary owns the physical console's input */
         int c;
-        while (v->com1.rx_count < UART_FIFO && (c = console_getc()) >= 0)
-            uart_receive(&v->com1, (uint8_t)c);
+        for (unsigned n = 0; n < RX_PER_POLL && v->com1.rx_count < UART_FIFO && (c = console_getc()) >= 0; n++) {
+            if (c == CTRL_RIGHT_BRACKET && v->mode == VCPU_RECORD) {
+                kprintf("\nhindsight: the user ended the run (Ctrl-])\n");
+                vcpu_stop(v, "user-stop");
+                return;
+            }
+            nd_rx(v, (uint8_t)c);
+        }
     }
-    pic_set_irq(&v->pic, IRQ_COM1, uart_irq_pending(&v->com1));
 }
 
 static void set_window(struct vcpu *v, bool on)
@@ -50,45 +70,74 @@ static void set_window(struct vcpu *v, bool on)
     }
 }
 
-void intr_before_entry(struct vcpu *v)
+void intr_arm_timer(struct vcpu *v, uint64_t slice_tsc)
 {
-    poll_devices(v, (++v->poll_count & 63) == 0);
-    if (pic_pending(&v->pic)) {
-        bool busy = vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
-        bool open = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
-                    !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-        if (!busy && open) {
-            uint8_t vec = pic_ack(&v->pic);
-            vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | vec);
-            v->injected++;
-            set_window(v, pic_pending(&v->pic));
-        } else {
-            set_window(v, true);
-        }
-    } else {
-        set_window(v, false);
-    }
-    if (v->has_preemption_timer) {
+    if (!v->has_preemption_timer)
+        return;
+    uint64_t t = slice_tsc ? slice_tsc : 0xFFFFFFFFull << v->preemption_shift;
+    /* Only plain mode delivers a timer interrupt at an asynchronous exit: only it needs the deadline. */
+    if (v->mode == VCPU_PLAIN) {
         uint64_t now = vtime_pit_now(), next = pit_next_irq0(&v->pit, now);
-        uint64_t t = 0xFFFFFFFFull;
         if (next != PIT_NEVER) {
-            uint64_t tsc = next > now ? vtime_pit_to_tsc(next - now) : 0;
-            t = tsc >> v->preemption_shift;
-            if (t > 0xFFFFFFFFull)
-                t = 0xFFFFFFFFull;
+            uint64_t d = next > now ? vtime_pit_to_tsc(next - now) : 0;
+            if (d < t)
+                t = d;
         }
-        vmwrite(VMCS_PREEMPTION_TIMER, t);
     }
+    t >>= v->preemption_shift;
+    vmwrite(VMCS_PREEMPTION_TIMER, t > 0xFFFFFFFFull ? 0xFFFFFFFFull : t);
 }
 
-void intr_idle(struct vcpu *v)
+enum exit_result intr_before_entry(struct vcpu *v)
 {
-    /* Spin until a device raises an interrupt. A guest with no timer armed and no
-     * input waits here as long as it would on hardware. */
-    while (!pic_pending(&v->pic)) {
-        poll_devices(v, true);
-        if (!pic_pending(&v->pic))
-            for (int i = 0; i < 64; i++)
-                cpu_relax();
+    bool positioned = v->mode == VCPU_PLAIN || v->at_position;
+    if (positioned) {
+        if (v->mode == VCPU_REPLAY) {
+            nd_replay_devices(v);
+        } else {
+            if (v->halted && v->mode == VCPU_RECORD && !rec_room(v->rec))
+                return EXIT_WAIT; /* the next edge could not be logged */
+            poll_devices(v, v->halted || (++v->poll_count & 63) == 0);
+        }
+        if (v->stopping)
+            return EXIT_RESUME;
+        /* The UART's line follows its own state, which only guest I/O and received bytes change. */
+        pic_set_irq(&v->pic, IRQ_COM1, uart_irq_pending(&v->com1));
     }
+    bool pending = pic_pending(&v->pic);
+    enum intr_action a =
+        intr_decide(pending, vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID, vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF,
+                    vmread(VMCS_GUEST_INTERRUPTIBILITY) & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS),
+                    positioned);
+    if (a == INTR_INJECT) {
+        uint8_t vec = pic_ack(&v->pic);
+        if (!nd_inject(v, vec))
+            return EXIT_RESUME; /* diverged: the Backup stops */
+        vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | vec);
+        v->injected++;
+        v->halted = false;
+        set_window(v, pic_pending(&v->pic));
+    } else if (positioned) {
+        set_window(v, a == INTR_WINDOW);
+    }
+    if (v->halted) {
+        if (v->mode == VCPU_REPLAY) {
+            /* The Primary left this HLT only with an interrupt, which the log has just given us,
+             * unless it stopped here. */
+            if (!v->rp->diverged && !rp_next_is(v->rp, EV_END, &v->pos)) {
+                v->rp->mm = (struct hs_mismatch){ 0, "the Backup halts where the Primary went on", { 0 }, v->pos,
+                                                  EV_NONE };
+                const struct hs_event *h = rp_head(v->rp);
+                if (h) {
+                    v->rp->mm.seq = h->seq;
+                    v->rp->mm.expected = *h;
+                }
+                v->rp->diverged = true;
+                nd_diverged(v);
+            }
+            return EXIT_RESUME;
+        }
+        return EXIT_WAIT;
+    }
+    return EXIT_RESUME;
 }

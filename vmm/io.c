@@ -3,6 +3,7 @@
  * for hardware shows up in the summary. */
 #include "io.h"
 #include "console.h"
+#include "nd.h"
 #include "vtime.h"
 
 #define COM1_BASE 0x3F8
@@ -12,6 +13,13 @@ static void reset_request(struct vcpu *v, const char *how)
 {
     kprintf("hindsight: %s requested a reset (%s)\n", v->name, how);
     vcpu_stop(v, "reboot");
+}
+
+/* The devices whose reads depend on time: read through nd_port_in(), so they are logged. */
+static uint32_t pit_live(struct vcpu *v, uint16_t port) { return pit_read(&v->pit, port, vtime_pit_now()); }
+static uint32_t rtc_live(struct vcpu *v, uint16_t port)
+{
+    return cmos_read(&v->cmos, port, v->rtc_epoch + vtime_seconds());
 }
 
 static uint32_t pci(struct vcpu *v, uint16_t port, unsigned size, int is_in, uint32_t value)
@@ -49,12 +57,12 @@ uint32_t io_access(struct vcpu *v, uint16_t port, unsigned size, int is_in, uint
         return 0;
     case 0x40 ... 0x43: case 0x61:
         if (is_in)
-            return pit_read(&v->pit, port, vtime_pit_now());
+            return nd_port_in(v, port, pit_live);
         pit_write(&v->pit, port, b, vtime_pit_now());
         return 0;
     case 0x70: case 0x71:
         if (is_in)
-            return cmos_read(&v->cmos, port, v->rtc_epoch + vtime_seconds());
+            return port == 0x70 ? cmos_read(&v->cmos, port, 0) : nd_port_in(v, port, rtc_live);
         cmos_write(&v->cmos, port, b);
         return 0;
     case 0x64:

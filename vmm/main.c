@@ -4,6 +4,8 @@
 #include "console.h"
 #include "cpu.h"
 #include "cpuid_filter.h"
+#include "cpuid_table.h"
+#include "logout.h"
 #include "guest.h"
 #include "lib.h"
 #include "mb2.h"
@@ -12,6 +14,7 @@
 #include "palloc.h"
 #include "platform.h"
 #include "run.h"
+#include "runloop.h"
 #include "smp.h"
 #include "vcpu.h"
 #include "vmx.h"
@@ -31,7 +34,11 @@ static struct cpu cpus[CPU_MAX];
 static struct vcpu vcpus[CPU_MAX];
 static struct guest_entry entry;
 static uint64_t cr3;
-static unsigned n_running;
+static unsigned n_guests;
+static unsigned replay_mode = MODE_OFF;
+static struct hs_shared shared;
+static struct recorder recorder;
+static struct replayer replayer;
 
 static void fail_run(const char *outcome) __attribute__((noreturn));
 static void fail_run(const char *outcome)
@@ -88,22 +95,18 @@ static void load_config(void)
     console_set_sinks(cfg.console);
 }
 
-static void enter_guest(struct cpu *c) __attribute__((noreturn));
-static void enter_guest(struct cpu *c)
-{
-    struct vcpu *v = &vcpus[c->id];
-    /* Core 0 enabled VMX before guests were built, so that a machine without it stops early. */
-    if ((c->id != 0 && vmx_enable(&pa, &cfg, c->id)) || vmx_setup_vmcs(v, &pa, entry.eip, entry.ebx, entry.esi))
-        vcpu_stop(v, "vmx-unavailable");
-    kprintf("hindsight: core %u in VMX root; entering %s at 0x%x (%s)\n", c->id, v->name, entry.eip, entry.protocol);
-    vmx_launch(v);
-}
-
 static void ap_main(void *arg)
 {
     struct cpu *c = arg;
     cpu_init_descriptors(c);
-    enter_guest(c);
+    struct vcpu *v = c->run[0];
+    if (vmx_enable(&pa, &cfg, c->id) || vmx_setup_vmcs(v, &pa, entry.eip, entry.ebx, entry.esi)) {
+        vcpu_stop(v, "vmx-unavailable");
+        vcpu_finish(v);
+        run_core_finished(c);
+    }
+    kprintf("hindsight: core %u in VMX root; entering %s at 0x%x (%s)\n", c->id, v->name, entry.eip, entry.protocol);
+    sched_run(c);
 }
 
 static void print_vcpu_summary(char *buf, size_t cap, size_t *len, struct vcpu *v)
@@ -125,23 +128,123 @@ static void print_vcpu_summary(char *buf, size_t cap, size_t *len, struct vcpu *
                                     v->console_bytes);
 }
 
+static const char *yes(bool b) { return b ? "yes" : "no"; }
+
+static void print_replay_summary(char *buf, size_t cap, size_t *len)
+{
+    static const char *const modes[] = { "off", "exit", "icount", "pmc" };
+    if (cfg.replay == REPLAY_INDEPENDENT || replay_mode == MODE_OFF) {
+        *len += (size_t)hs_snprintf(buf + *len, cap - *len, " replay.mode=%s",
+                                    cfg.replay == REPLAY_INDEPENDENT ? "independent" : "off");
+        return;
+    }
+    struct vcpu *b = &vcpus[1];
+    const struct hs_event *end = &replayer.end;
+    bool ended = replayer.ended && !replayer.diverged;
+    bool ram = ended && vcpus[0].ram_hash == b->ram_hash && end->aux == b->state_hash;
+    bool con = ended && end->con_hash == b->con_hash && end->value == b->console_bytes;
+    *len += (size_t)hs_snprintf(
+        buf + *len, cap - *len,
+        " replay.mode=%s replay.events=%lu replay.replayed=%lu replay.divergences=%u replay.ram_match=%s"
+        " replay.console_match=%s replay.lag_min=%lu replay.lag_max=%lu replay.ring_stalls=%lu replay.log_bytes=%lu"
+        " replay.landings=0 replay.steps=0 replay.backup_waits=%lu replay.ring_entries=%lu",
+        modes[replay_mode], recorder.seq, replayer.consumed, replayer.diverged ? 1u : 0u, yes(ram), yes(con),
+        replayer.lag_min == UINT64_MAX ? 0 : replayer.lag_min, replayer.lag_max, recorder.stalls,
+        recorder.seq * HS_EVENT_SIZE, replayer.waits, shared.cap);
+}
+
 void run_core_finished(struct cpu *c)
 {
     if (c->id != 0)
         halt_forever();
-    for (unsigned i = 1; i < n_running; i++)
+    for (unsigned i = 1; i < n_guests; i++)
         while (!__atomic_load_n(&vcpus[i].done, __ATOMIC_ACQUIRE))
             cpu_relax();
-    static char buf[2048];
-    size_t len = (size_t)hs_snprintf(buf, sizeof(buf), "hindsight: summary outcome=%s cores=%u",
-                                     vcpus[0].outcome ? vcpus[0].outcome : "unknown", n_running);
-    for (unsigned i = 0; i < n_running; i++)
+    static char buf[4096];
+    size_t len = (size_t)hs_snprintf(buf, sizeof(buf), "hindsight: summary outcome=%s cores=%u guests=%u",
+                                     vcpus[0].outcome ? vcpus[0].outcome : "unknown",
+                                     vcpus[n_guests - 1].cpu->id + 1, n_guests);
+    print_replay_summary(buf, sizeof(buf), &len);
+    for (unsigned i = 0; i < n_guests; i++)
         print_vcpu_summary(buf, sizeof(buf), &len, &vcpus[i]);
     if (len >= sizeof(buf))
         len = sizeof(buf) - 1;
     buf[len++] = '\n';
     console_write(buf, len);
     platform_exit();
+}
+
+static void log_sink(const struct hs_event *e) { logout_event(e); }
+
+/* REPLAY=auto takes the best mode this machine offers; a forced mode it cannot do is refused. */
+static void choose_replay(void)
+{
+    switch (cfg.replay) {
+    case REPLAY_OFF:
+    case REPLAY_INDEPENDENT:
+        replay_mode = MODE_OFF;
+        kprintf("hindsight: replay %s: %s\n", config_replay_name(cfg.replay),
+                cfg.replay == REPLAY_OFF ? "the Primary runs alone" : "two unrelated guests, nothing recorded");
+        if (cfg.replay == REPLAY_INDEPENDENT)
+            return;
+        break;
+    case REPLAY_ICOUNT:
+    case REPLAY_PMC:
+        kprintf("hindsight: FATAL: replay=%s: this build has no counter-based landing yet; use replay=exit or "
+                "replay=auto\n", config_replay_name(cfg.replay));
+        fail_run("config-error");
+    case REPLAY_AUTO:
+        replay_mode = MODE_EXIT;
+        kprintf("hindsight: replay mode exit (auto: interrupts at instruction-synchronous exits; counter-based "
+                "modes are not in this build)\n");
+        break;
+    default:
+        replay_mode = MODE_EXIT;
+        kprintf("hindsight: replay mode exit\n");
+        break;
+    }
+    if (cfg.backup_cmdline_set) {
+        kprintf("hindsight: FATAL: backup_cmdline needs replay=independent: a replaying Backup boots exactly "
+                "like the Primary\n");
+        fail_run("config-error");
+    }
+}
+
+static void setup_ring(void)
+{
+    char err[80];
+    uint64_t cap = cfg.ring_entries;
+    if (hs_lag_check(cap, cfg.lag_events, err, sizeof(err))) {
+        kprintf("hindsight: FATAL: lag=%lu events does not fit a ring of %lu events (it needs the lag plus %u): "
+                "raise ring_entries or lower the lag\n", cfg.lag_events, cap, 2 * HS_EVENTS_PER_EXIT);
+        fail_run("config-error");
+    }
+    size_t ring_size = ring_bytes(HS_EVENT_SIZE, cap);
+    size_t regs_size = cap * sizeof(struct hs_regs);
+    uint64_t mem = palloc_alloc(&pa, (ring_size + PAGE_SIZE - 1) / PAGE_SIZE, PAGE_SIZE);
+    uint64_t regs = palloc_alloc(&pa, (regs_size + PAGE_SIZE - 1) / PAGE_SIZE, PAGE_SIZE);
+    if (!mem || !regs) {
+        kprintf("hindsight: FATAL: no memory for a ring of %lu events (%lu KiB)\n", cap,
+                (uint64_t)(ring_size + regs_size) >> 10);
+        fail_run("config-error");
+    }
+    int st = hs_shared_init(&shared, (void *)(uintptr_t)mem, ring_size, cap, (struct hs_regs *)(uintptr_t)regs);
+    if (!st)
+        st = rec_init(&recorder, &shared);
+    if (!st)
+        st = rp_init(&replayer, &shared, cfg.replay_perturb);
+    if (st) {
+        kprintf("hindsight: FATAL: ring set-up failed: %s\n", ring_strerror(st));
+        fail_run("config-error");
+    }
+    shared.lag_events = cfg.lag_events;
+    shared.lag_tsc = cfg.lag_ms * (vtime_tsc_hz() / 1000);
+    if (cfg.replay_log_com2) {
+        logout_init(vtime_tsc_hz(), replay_mode);
+        recorder.sink = log_sink;
+    }
+    kprintf("hindsight: ring of %lu events (%lu KiB) in VMM memory; the Backup holds back %lu %s\n", cap,
+            (uint64_t)ring_size >> 10, cfg.lag_ms ? cfg.lag_ms : cfg.lag_events, cfg.lag_ms ? "ms" : "events");
 }
 
 void vmm_main(uint32_t magic, uint64_t mbi);
@@ -176,41 +279,73 @@ void vmm_main(uint32_t magic, uint64_t mbi)
     if (!cfg.rtc_epoch)
         cfg.rtc_epoch = platform_read_rtc(); /* read once: both guests must see the same clock */
     cpuid_filter_set_tsc_hz(vtime_tsc_hz());
-    unsigned n = cfg.cores;
+    cpuid_table_build(cpuid);
+    sched_init_fpu_template();
+    choose_replay();
+    n_guests = replay_mode == MODE_OFF && cfg.replay != REPLAY_INDEPENDENT ? 1 : 2;
+    unsigned n = n_guests;
     uint64_t ram = palloc_alloc(&pa, cfg.guest_mem * n / PAGE_SIZE, 2ull << 20);
     if (!ram) {
         kprintf("hindsight: FATAL: guest memory %lu MiB x %u guest(s) does not fit: the largest free block is %lu MiB\n",
                 cfg.guest_mem >> 20, n, palloc_largest_free(&pa) >> 20);
         fail_run("config-error");
     }
+    if (replay_mode != MODE_OFF)
+        setup_ring();
     static const char *const names[2] = { "Primary", "Backup" };
+    /* Two cores only if asked and core 1 answers; otherwise both guests share core 0. */
+    bool two_cores = false;
+    if (n > 1 && cfg.cores == 2) {
+        cpus[1].id = 1;
+        two_cores = true;
+    }
     for (unsigned i = 0; i < n; i++) {
         struct vcpu *v = &vcpus[i];
         v->id = i;
         v->name = names[i];
         v->tag = i ? 'B' : 'P';
-        v->cpu = &cpus[i];
-        cpus[i].id = i;
-        cpus[i].vcpu = v;
-        cpus[i].exit_stack_top = alloc_stack() - 16;
         uart_init(&v->com1, vcpu_console_byte, v);
         pic_init(&v->pic);
         pit_init(&v->pit);
         cmos_init(&v->cmos);
         v->raw_console = cfg.raw_console;
         v->rtc_epoch = cfg.rtc_epoch;
+        v->con_hash = HS_FNV32_INIT;
+        v->mode = replay_mode == MODE_OFF ? VCPU_PLAIN : i == 0 ? VCPU_RECORD : VCPU_REPLAY;
+        v->rec = &recorder;
+        v->rp = &replayer;
         /* The design's OFFSET scheme: the Backup's RAM sits right after the Primary's. */
         if (guest_map_ram(v, &pa, ram + i * cfg.guest_mem, cfg.guest_mem) || guest_load(v, &cfg, &mb, &entry))
             fail_run("load-error");
     }
     kprintf("hindsight: guest RAM %lu MiB each: Primary at 0x%lx, Backup at 0x%lx; kernel entry 0x%x (%s)\n",
             cfg.guest_mem >> 20, ram, n > 1 ? ram + cfg.guest_mem : 0, entry.eip, entry.protocol);
-    n_running = 1;
-    if (n > 1) {
-        if (smp_start_ap(cr3, alloc_stack(), ap_main, &cpus[1]) == 0)
-            n_running = 2;
-        else
-            kprintf("hindsight: running the Primary alone\n");
+    cpus[0].id = 0;
+    cpus[0].run[0] = &vcpus[0];
+    cpus[0].nrun = 1;
+    vcpus[0].cpu = &cpus[0];
+    if (two_cores) {
+        cpus[1].run[0] = &vcpus[1];
+        cpus[1].nrun = 1;
+        vcpus[1].cpu = &cpus[1];
+        if (smp_start_ap(cr3, alloc_stack(), ap_main, &cpus[1]) != 0) {
+            kprintf("hindsight: both guests share core 0 instead\n");
+            two_cores = false;
+        }
     }
-    enter_guest(&cpus[0]);
+    if (n > 1 && !two_cores) {
+        cpus[0].run[1] = &vcpus[1];
+        cpus[0].nrun = 2;
+        vcpus[1].cpu = &cpus[0];
+    }
+    for (unsigned i = 0; i < cpus[0].nrun; i++) {
+        struct vcpu *v = cpus[0].run[i];
+        if (vmx_setup_vmcs(v, &pa, entry.eip, entry.ebx, entry.esi)) {
+            vcpu_stop(v, "vmx-unavailable");
+            vcpu_finish(v);
+        }
+    }
+    kprintf("hindsight: core 0 in VMX root; entering %s at 0x%x (%s)%s\n", n > 1 && !two_cores ? "Primary and Backup" :
+            "Primary", entry.eip, entry.protocol, n > 1 && !two_cores ? ", time-sliced on one core" : "");
+    sched_run(&cpus[0]);
 }

@@ -27,6 +27,7 @@
 #define VMCS_EPT_POINTER            0x201A
 #define VMCS_GUEST_PHYS_ADDR        0x2400
 #define VMCS_LINK_POINTER           0x2800
+#define VMCS_GUEST_IA32_DEBUGCTL    0x2802
 #define VMCS_GUEST_IA32_PAT         0x2804
 #define VMCS_GUEST_IA32_EFER        0x2806
 #define VMCS_GUEST_PDPTE0           0x280A

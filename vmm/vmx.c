@@ -11,9 +11,8 @@
 #include "vmx_caps.h"
 #include "x86.h"
 
-extern void vmx_launch_asm(struct vcpu *v) __attribute__((noreturn));
 extern char vmx_exit_entry[];
-void vmx_entry_failed(struct vcpu *v, int resumed) __attribute__((noreturn));
+void vmx_entry_failed(struct vcpu *v, int resumed);
 
 struct vmx_caps {
     uint32_t revision;
@@ -61,11 +60,12 @@ static int compute_caps(unsigned core)
     if (need("pin", pin, PIN_EXTINT_EXITING | PIN_NMI_EXITING, PIN_PREEMPTION_TIMER, &caps.pin, core) ||
         need("proc", proc,
              PROC_HLT_EXITING | PROC_RDTSC_EXITING | PROC_UNCOND_IO_EXITING | PROC_ACTIVATE_SECONDARY |
-                 PROC_RDPMC_EXITING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING | PROC_INTR_WINDOW_EXITING,
+                 PROC_RDPMC_EXITING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING | PROC_INTR_WINDOW_EXITING |
+                 PROC_MOV_DR_EXITING | PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING,
              0, &caps.proc, core) ||
-        need("exit", exitc, EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER, EXIT_SAVE_PAT | EXIT_LOAD_PAT,
-             &caps.exit, core) ||
-        need("entry", entry, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, &caps.entry, core))
+        need("exit", exitc, EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_DEBUG_CONTROLS,
+             EXIT_SAVE_PAT | EXIT_LOAD_PAT, &caps.exit, core) ||
+        need("entry", entry, ENTRY_LOAD_EFER | ENTRY_LOAD_DEBUG_CONTROLS, ENTRY_LOAD_PAT, &caps.entry, core))
         return -1;
     /* The interrupt window is opened only while an interrupt waits (unless the CPU forces it on). */
     if (!((uint32_t)proc & PROC_INTR_WINDOW_EXITING))
@@ -122,8 +122,9 @@ int vmx_enable(struct palloc *pa, const struct config *cfg, unsigned core)
     }
     if (core == 0 && compute_caps(core))
         return -1;
-    write_cr0(vmx_fix_cr(read_cr0(), caps.cr0_fixed0, caps.cr0_fixed1));
-    write_cr4(vmx_fix_cr(read_cr4() | CR4_VMXE, caps.cr4_fixed0, caps.cr4_fixed1));
+    /* FXSAVE/FXRSTOR must cover the SSE registers the guests share with this core (sched.c). */
+    write_cr0(vmx_fix_cr((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP, caps.cr0_fixed0, caps.cr0_fixed1));
+    write_cr4(vmx_fix_cr(read_cr4() | CR4_VMXE | CR4_OSFXSR | CR4_OSXMMEXCPT, caps.cr4_fixed0, caps.cr4_fixed1));
     uint64_t region = zalloc_page(pa);
     if (!region) {
         kprintf("hindsight: FATAL: out of memory for the VMXON region\n");
@@ -171,7 +172,7 @@ static void setup_host(struct vcpu *v)
     vmwrite(VMCS_HOST_SYSENTER_EIP, 0);
     vmwrite(VMCS_HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
     vmwrite(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
-    vmwrite(VMCS_HOST_RSP, c->exit_stack_top);
+    vmwrite(VMCS_HOST_RSP, 0); /* vmx_run() writes its own stack pointer before each entry */
     vmwrite(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry);
 }
 
@@ -235,7 +236,8 @@ static void setup_guest(struct vcpu *v, uint32_t entry, uint32_t ebx, uint32_t e
     vmwrite(VMCS_GUEST_GDTR_LIMIT, 0);
     vmwrite(VMCS_GUEST_IDTR_BASE, 0);
     vmwrite(VMCS_GUEST_IDTR_LIMIT, 0);
-    vmwrite(VMCS_GUEST_DR7, 0x400);
+    vmwrite(VMCS_GUEST_DR7, 0x400); /* the guest's DR7 is virtual (MOV-DR exits): no real breakpoints */
+    vmwrite(VMCS_GUEST_IA32_DEBUGCTL, 0);
     vmwrite(VMCS_GUEST_RSP, 0);
     vmwrite(VMCS_GUEST_RIP, entry);
     vmwrite(VMCS_GUEST_RFLAGS, 0x2);
@@ -273,13 +275,6 @@ int vmx_setup_vmcs(struct vcpu *v, struct palloc *pa, uint32_t entry, uint32_t e
     setup_controls(v);
     setup_guest(v, entry, ebx, esi);
     return 0;
-}
-
-void vmx_launch(struct vcpu *v)
-{
-    v->cpu->vcpu = v;
-    v->launch_tsc = rdtsc();
-    vmx_launch_asm(v);
 }
 
 static const char *const instr_errors[] = {

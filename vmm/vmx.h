@@ -23,8 +23,8 @@ int vmx_enable(struct palloc *pa, const struct config *cfg, unsigned core);
 /* Creates and loads the VMCS for v: host state, controls, EPT, and the 32-bit flat entry state
  * shared by the PVH and bzImage boot protocols. */
 int vmx_setup_vmcs(struct vcpu *v, struct palloc *pa, uint32_t entry, uint32_t ebx, uint32_t esi);
-/* Enters the guest for the first time; exits go to vmexit_dispatch(). Never returns. */
-void vmx_launch(struct vcpu *v) __attribute__((noreturn));
+/* Reports a failed VMLAUNCH/VMRESUME and asks the guest to stop. */
+void vmx_entry_failed(struct vcpu *v, int resumed);
 /* Name of a VM-instruction error number (SDM 30.4). */
 const char *vmx_instruction_error_name(uint32_t e);
 

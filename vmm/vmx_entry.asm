@@ -1,12 +1,14 @@
-; Guest entry and exit. The exit stub saves the guest's general registers into the
-; current struct vcpu (found at gs:8, the per-core pointer the VMCS restores),
-; calls vmexit_dispatch(vcpu) and resumes the guest when it returns.
+; Entering a guest and coming back. vmx_run() is an ordinary C-callable function: it saves the
+; host's callee-saved registers on the core's own stack, points the VMCS host RSP there, loads
+; the guest's general registers and enters; the VM exit lands in vmx_exit_entry with that stack,
+; stores the guest's registers and returns 0 to the C run loop. A VMLAUNCH/VMRESUME that fails
+; (VMfail) falls through and returns 1. So one core can run several VMCSs from one loop.
 bits 64
 section .text
-extern vmexit_dispatch
-extern vmx_entry_failed
 
-%macro LOAD_GUEST 0          ; rax = vcpu
+VMCS_HOST_RSP equ 0x6C14
+
+%macro LOAD_GUEST 0          ; rax = vcpu (struct guest_regs first)
     mov rcx, [rax + 8*1]
     mov rdx, [rax + 8*2]
     mov rbx, [rax + 8*3]
@@ -24,19 +26,44 @@ extern vmx_entry_failed
     mov rax, [rax]
 %endmacro
 
-global vmx_launch_asm
-vmx_launch_asm:               ; rdi = vcpu
+; int vmx_run(struct vcpu *v, int launched)
+global vmx_run
+vmx_run:
+    push rbp
+    push rbx
+    push r12
+    push r13
+    push r14
+    push r15
+    push rdi                  ; the vcpu, found again by vmx_exit_entry at [rsp]
+    mov rax, VMCS_HOST_RSP
+    vmwrite rax, rsp
+    jbe .fail_early
     mov rax, rdi
+    test esi, esi
+    jnz .resume
     LOAD_GUEST
     vmlaunch
-    mov rdi, [gs:8]
-    xor esi, esi
-    call vmx_entry_failed
+    jmp .failed
+.resume:
+    LOAD_GUEST
+    vmresume
+.failed:
+.fail_early:
+    pop rdi
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbx
+    pop rbp
+    mov eax, 1
+    ret
 
 global vmx_exit_entry
-vmx_exit_entry:
+vmx_exit_entry:               ; rsp = the value vmx_run wrote: [rsp] = vcpu
     push rax
-    mov rax, [gs:8]
+    mov rax, [rsp + 8]
     mov [rax + 8*1], rcx
     mov [rax + 8*2], rdx
     mov [rax + 8*3], rbx
@@ -53,15 +80,12 @@ vmx_exit_entry:
     mov [rax + 8*14], r15
     pop rcx
     mov [rax], rcx
-    mov rdi, rax
-    call vmexit_dispatch
-    mov rax, [gs:8]
-    LOAD_GUEST
-    vmresume
-    mov rdi, [gs:8]
-    mov esi, 1
-    call vmx_entry_failed
-.hang:
-    cli
-    hlt
-    jmp .hang
+    pop rdi
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbx
+    pop rbp
+    xor eax, eax
+    ret

@@ -162,7 +162,7 @@ TEST(config_cores)
     CHECK_EQ(parse("cores=2"), 0);
     CHECK_EQ(cfg.cores, 2);
     EXPECT_ERROR("cores=0", "config line 1: cores must be 1");
-    EXPECT_ERROR("cores=3", "cores must be 1 (Primary only) or 2");
+    EXPECT_ERROR("cores=3", "cores must be 1 (both guests on core 0) or 2");
     EXPECT_ERROR("cores=", "cores must be");
     EXPECT_ERROR("cores=two", "cores must be");
     EXPECT_ERROR("cores=1K", "cores must be");

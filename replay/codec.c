@@ -1,0 +1,466 @@
+/* The replay log's codec (see codec.h). Freestanding: no libc beyond what vmm/lib.h provides in
+ * both builds, no floating point, no 128-bit division (the VMM links no libgcc). */
+#include "codec.h"
+#include <stdarg.h>
+#include "lib.h"
+
+/* docs/replay-log.md lists these offsets; a layout change must break the build, not the readers. */
+_Static_assert(offsetof(struct hs_event, type) == 0, "event layout");
+_Static_assert(offsetof(struct hs_event, flags) == 1, "event layout");
+_Static_assert(offsetof(struct hs_event, arg) == 2, "event layout");
+_Static_assert(offsetof(struct hs_event, con_hash) == 4, "event layout");
+_Static_assert(offsetof(struct hs_event, seq) == 8, "event layout");
+_Static_assert(offsetof(struct hs_event, exit_seq) == 16, "event layout");
+_Static_assert(offsetof(struct hs_event, rip) == 24, "event layout");
+_Static_assert(offsetof(struct hs_event, digest) == 32, "event layout");
+_Static_assert(offsetof(struct hs_event, value) == 40, "event layout");
+_Static_assert(offsetof(struct hs_event, tsc) == 48, "event layout");
+_Static_assert(offsetof(struct hs_event, aux) == 56, "event layout");
+_Static_assert(offsetof(struct hs_log_header, version) == 8, "header layout");
+_Static_assert(offsetof(struct hs_log_header, event_size) == 12, "header layout");
+_Static_assert(offsetof(struct hs_log_header, tsc_hz) == 16, "header layout");
+_Static_assert(offsetof(struct hs_log_header, mode) == 24, "header layout");
+_Static_assert(offsetof(struct hs_log_header, reserved) == 28, "header layout");
+_Static_assert(offsetof(struct hs_log_header, reserved2) == 32, "header layout");
+
+static const char *const outcome_names[] = { HS_OUTCOMES };
+_Static_assert(sizeof(outcome_names) / sizeof(outcome_names[0]) == HS_N_OUTCOMES, "HS_N_OUTCOMES");
+
+static const char *const type_names[EV_TYPE_MAX + 1] = {
+    [EV_TSC] = "tsc", [EV_RAND] = "rand", [EV_PIO_IN] = "pio_in", [EV_IRQ] = "irq",
+    [EV_RX] = "rx", [EV_INTR] = "intr", [EV_END] = "end",
+};
+/* The widest type name: the formatters pad to it so the columns after it line up. */
+#define TYPE_COL 6
+
+static const char *const mode_names[] = { "off", "exit", "icount", "pmc" };
+
+/* ---- byte encoding ---------------------------------------------------------------------- */
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    while (n--)
+        v = v << 8 | p[n];
+    return v;
+}
+
+/* One field of a struct of type T at its offsetof, so the bytes follow the declared layout. */
+#define PUT(buf, T, s, field) put_le((buf) + offsetof(T, field), (s)->field, sizeof((s)->field))
+#define GET(s, T, buf, field) ((s)->field = get_le((buf) + offsetof(T, field), sizeof((s)->field)))
+
+void hs_event_encode(uint8_t out[HS_EVENT_SIZE], const struct hs_event *e)
+{
+    PUT(out, struct hs_event, e, type);
+    PUT(out, struct hs_event, e, flags);
+    PUT(out, struct hs_event, e, arg);
+    PUT(out, struct hs_event, e, con_hash);
+    PUT(out, struct hs_event, e, seq);
+    PUT(out, struct hs_event, e, exit_seq);
+    PUT(out, struct hs_event, e, rip);
+    PUT(out, struct hs_event, e, digest);
+    PUT(out, struct hs_event, e, value);
+    PUT(out, struct hs_event, e, tsc);
+    PUT(out, struct hs_event, e, aux);
+}
+
+void hs_event_decode(struct hs_event *e, const uint8_t in[HS_EVENT_SIZE])
+{
+    GET(e, struct hs_event, in, type);
+    GET(e, struct hs_event, in, flags);
+    GET(e, struct hs_event, in, arg);
+    GET(e, struct hs_event, in, con_hash);
+    GET(e, struct hs_event, in, seq);
+    GET(e, struct hs_event, in, exit_seq);
+    GET(e, struct hs_event, in, rip);
+    GET(e, struct hs_event, in, digest);
+    GET(e, struct hs_event, in, value);
+    GET(e, struct hs_event, in, tsc);
+    GET(e, struct hs_event, in, aux);
+}
+
+void hs_log_header_encode(uint8_t out[sizeof(struct hs_log_header)], const struct hs_log_header *h)
+{
+    PUT(out, struct hs_log_header, h, magic);
+    PUT(out, struct hs_log_header, h, version);
+    PUT(out, struct hs_log_header, h, event_size);
+    PUT(out, struct hs_log_header, h, tsc_hz);
+    PUT(out, struct hs_log_header, h, mode);
+    PUT(out, struct hs_log_header, h, reserved);
+    for (unsigned i = 0; i < 4; i++)
+        put_le(out + offsetof(struct hs_log_header, reserved2) + 8 * i, h->reserved2[i], 8);
+}
+
+void hs_log_header_decode(struct hs_log_header *h, const uint8_t in[sizeof(struct hs_log_header)])
+{
+    GET(h, struct hs_log_header, in, magic);
+    GET(h, struct hs_log_header, in, version);
+    GET(h, struct hs_log_header, in, event_size);
+    GET(h, struct hs_log_header, in, tsc_hz);
+    GET(h, struct hs_log_header, in, mode);
+    GET(h, struct hs_log_header, in, reserved);
+    for (unsigned i = 0; i < 4; i++)
+        h->reserved2[i] = get_le(in + offsetof(struct hs_log_header, reserved2) + 8 * i, 8);
+}
+
+/* ---- names -------------------------------------------------------------------------------- */
+
+const char *hs_event_type_name(unsigned type)
+{
+    return type <= EV_TYPE_MAX && type_names[type] ? type_names[type] : "unknown";
+}
+
+const char *hs_outcome_name(unsigned code)
+{
+    return code < HS_N_OUTCOMES ? outcome_names[code] : "unknown";
+}
+
+int hs_outcome_code(const char *word)
+{
+    for (unsigned i = 0; word && i < HS_N_OUTCOMES; i++)
+        if (!strcmp(word, outcome_names[i]))
+            return (int)i;
+    return -1;
+}
+
+const char *hs_mode_name(unsigned mode)
+{
+    return mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "unknown";
+}
+
+/* ---- checks ------------------------------------------------------------------------------- */
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (err && errlen)
+        hs_vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Types whose event is the exit itself (RDTSC, RDRAND, IN): positioned by exit_seq alone. */
+static int synchronous(unsigned type)
+{
+    return type == EV_TSC || type == EV_RAND || type == EV_PIO_IN;
+}
+
+int hs_event_check(const struct hs_event *e, uint64_t expect_seq, char *err, size_t errlen)
+{
+    const unsigned known = EVF_WINDOW | EVF_ASYNC;
+    if (e->type == EV_NONE || e->type > EV_TYPE_MAX)
+        return fail(err, errlen, "unknown event type %u", e->type);
+    const char *name = type_names[e->type];
+    if (e->flags & ~known)
+        return fail(err, errlen, "%s event: unknown flag bits 0x%x", name, e->flags & ~known);
+    /* A window exit is an exit-mode position and a count an icount/pmc one: never both. */
+    if ((e->flags & known) == known)
+        return fail(err, errlen, "%s event: EVF_WINDOW and EVF_ASYNC together", name);
+    if (e->seq == 0)
+        return fail(err, errlen, "%s event: event number 0 (numbers start at 1)", name);
+    if (expect_seq && e->seq != expect_seq)
+        return fail(err, errlen, "%s event: event number %lu, expected %lu", name, e->seq, expect_seq);
+    if (synchronous(e->type)) {
+        if (e->flags & known)
+            return fail(err, errlen, "%s event flagged %s: an instruction-synchronous event is at its own exit", name,
+                        e->flags & EVF_WINDOW ? "EVF_WINDOW" : "EVF_ASYNC");
+        if (e->exit_seq == 0)
+            return fail(err, errlen, "%s event at exit_seq 0: its own exit counts", name);
+    }
+    if ((e->flags & EVF_WINDOW) && e->exit_seq == 0)
+        return fail(err, errlen, "%s event: EVF_WINDOW at exit_seq 0 (a window is armed at an exit)", name);
+    /* Canonical under 5-level paging (bits 63:56 copy bit 56) also covers 4-level and 32-bit RIPs. */
+    uint64_t top = e->rip >> 56;
+    if (top != 0 && top != 0xff)
+        return fail(err, errlen, "%s event: rip 0x%lx is not a canonical address", name, e->rip);
+    if (e->aux && !(e->flags & EVF_ASYNC) && e->type != EV_END)
+        return fail(err, errlen, "%s event: aux 0x%lx without EVF_ASYNC", name, e->aux);
+
+    switch (e->type) {
+    case EV_TSC:
+        if (e->arg)
+            return fail(err, errlen, "tsc event: arg %u, must be 0", e->arg);
+        break;
+    case EV_RAND:
+        if (e->arg & ~3u)
+            return fail(err, errlen, "rand event: arg 0x%x has bits other than 0 (CF) and 1 (RDSEED)", e->arg);
+        /* RDRAND/RDSEED clear the destination when they fail. */
+        if (!(e->arg & 1) && e->value)
+            return fail(err, errlen, "rand event: CF=0 but value 0x%lx (a failed RDRAND/RDSEED delivers 0)",
+                        e->value);
+        break;
+    case EV_PIO_IN:
+        if (e->value > 0xffffffffull)
+            return fail(err, errlen, "pio_in event: value 0x%lx is wider than 32 bits", e->value);
+        break;
+    case EV_IRQ:
+        if (e->arg >= 16)
+            return fail(err, errlen, "irq event: line %u, the 8259 pair has lines 0-15", e->arg);
+        if (e->value)
+            return fail(err, errlen, "irq event: value 0x%lx, must be 0", e->value);
+        break;
+    case EV_RX:
+        if (e->value > 0xff)
+            return fail(err, errlen, "rx event: value 0x%lx is not a byte", e->value);
+        if (e->arg)
+            return fail(err, errlen, "rx event: arg %u, must be 0", e->arg);
+        break;
+    case EV_INTR:
+        if (e->arg < 32 || e->arg > 255)
+            return fail(err, errlen, "intr event: vector %u, external interrupts use 32-255", e->arg);
+        if (e->value)
+            return fail(err, errlen, "intr event: value 0x%lx, must be 0", e->value);
+        break;
+    case EV_END:
+        if (e->arg >= HS_N_OUTCOMES)
+            return fail(err, errlen, "end event: outcome code %u, known codes are 0-%u", e->arg, HS_N_OUTCOMES - 1);
+        /* aux is the state hash here, so it cannot also hold a counter value. */
+        if (e->flags & EVF_ASYNC)
+            return fail(err, errlen, "end event: EVF_ASYNC, but aux holds the state hash");
+        break;
+    }
+    return 0;
+}
+
+int hs_log_header_check(const struct hs_log_header *h, char *err, size_t errlen)
+{
+    if (h->magic != HS_LOG_MAGIC)
+        return fail(err, errlen, "bad magic 0x%016lx (expected 0x%016lx, \"SIGHTLOG\"): not a hindsight replay log",
+                    h->magic, (uint64_t)HS_LOG_MAGIC);
+    if (h->version != HS_LOG_VERSION)
+        return fail(err, errlen, "log version %u, this reader knows version %u", h->version, HS_LOG_VERSION);
+    if (h->event_size != HS_EVENT_SIZE)
+        return fail(err, errlen, "event size %u, expected %u", h->event_size, HS_EVENT_SIZE);
+    if (h->tsc_hz && (h->tsc_hz < HS_TSC_HZ_MIN || h->tsc_hz > HS_TSC_HZ_MAX))
+        return fail(err, errlen, "tsc_hz %lu is not a TSC rate (0 for unknown, else %lu to %lu)", h->tsc_hz,
+                    HS_TSC_HZ_MIN, HS_TSC_HZ_MAX);
+    if (h->mode >= ARRAY_SIZE(mode_names))
+        return fail(err, errlen, "unknown replay mode %u", h->mode);
+    if (h->reserved)
+        return fail(err, errlen, "reserved header field (byte 28) is 0x%x, must be 0", h->reserved);
+    for (unsigned i = 0; i < 4; i++)
+        if (h->reserved2[i])
+            return fail(err, errlen, "reserved header field (byte %u) is 0x%lx, must be 0", 32 + 8 * i,
+                        h->reserved2[i]);
+    return 0;
+}
+
+/* ---- formatting ------------------------------------------------------------------------- */
+
+/* An snprintf-style appender: keeps the untruncated length, never writes past cap, and keeps
+ * buf terminated (cap 0 and a NULL buf are fine). */
+struct sb {
+    char *buf;
+    size_t cap, len;
+};
+
+static void sb_init(struct sb *s, char *buf, size_t cap)
+{
+    s->buf = buf;
+    s->cap = cap;
+    s->len = 0;
+    if (cap)
+        buf[0] = 0;
+}
+
+__attribute__((format(printf, 2, 3))) static void sb_printf(struct sb *s, const char *fmt, ...)
+{
+    size_t at = s->len < s->cap ? s->len : s->cap;
+    va_list ap;
+    va_start(ap, fmt);
+    /* No pointer arithmetic on a NULL buf (cap 0): UBSan rejects even NULL + 0. */
+    int n = hs_vsnprintf(s->cap ? s->buf + at : s->buf, s->cap - at, fmt, ap);
+    va_end(ap);
+    s->len += (size_t)n;
+}
+
+/* word left-justified in width columns (hs_vsnprintf has no "%-Ns"). */
+static void sb_left(struct sb *s, const char *word, unsigned width)
+{
+    sb_printf(s, "%s", word);
+    for (size_t n = strlen(word); n < width; n++)
+        sb_printf(s, " ");
+}
+
+static int sb_done(const struct sb *s)
+{
+    return s->len > 0x7fffffff ? 0x7fffffff : (int)s->len;
+}
+
+/* a * b / c for any 64-bit a, b (c != 0), saturating: the rates below multiply event and byte
+ * counts by tsc_hz, and the VMM has no 128-bit division helper. */
+static uint64_t muldiv(uint64_t a, uint64_t b, uint64_t c)
+{
+    uint64_t al = a & 0xffffffffu, ah = a >> 32, bl = b & 0xffffffffu, bh = b >> 32;
+    uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+    uint64_t mid = (ll >> 32) + (lh & 0xffffffffu) + (hl & 0xffffffffu);
+    uint64_t lo = (ll & 0xffffffffu) | (mid << 32);
+    uint64_t hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+    if (hi >= c)
+        return UINT64_MAX;
+    uint64_t q = 0;
+    for (int i = 63; i >= 0; i--) {
+        uint64_t carry = hi >> 63; /* the shifted remainder is then >= 2^64 > c */
+        hi = hi << 1 | (lo >> i & 1);
+        q <<= 1;
+        if (carry || hi >= c) {
+            hi -= c;
+            q |= 1;
+        }
+    }
+    return q;
+}
+
+static void sb_rx_byte(struct sb *s, unsigned b)
+{
+    sb_printf(s, "byte=0x%02x ", b);
+    if (b == '\n')
+        sb_printf(s, "'\\n'");
+    else if (b == '\r')
+        sb_printf(s, "'\\r'");
+    else if (b == '\t')
+        sb_printf(s, "'\\t'");
+    else if (b == '\'' || b == '\\')
+        sb_printf(s, "'\\%c'", (char)b);
+    else if (b >= 0x20 && b < 0x7f)
+        sb_printf(s, "'%c'", (char)b);
+    else
+        sb_printf(s, "'\\x%02x'", b);
+}
+
+static void sb_event(struct sb *s, const struct hs_event *e)
+{
+    sb_printf(s, "#%lu ", e->seq);
+    sb_left(s, hs_event_type_name(e->type), TYPE_COL);
+    sb_printf(s, " exit=%lu%s", e->exit_seq, e->flags & EVF_WINDOW ? "+window" : "");
+    if (e->flags & EVF_ASYNC)
+        sb_printf(s, " count=%lu", e->aux);
+    sb_printf(s, " rip=%016lx digest=%016lx ", e->rip, e->digest);
+    switch (e->type) {
+    case EV_TSC:
+        sb_printf(s, "value=%lu", e->value);
+        break;
+    case EV_RAND:
+        sb_printf(s, "value=0x%016lx cf=%u %s", e->value, e->arg & 1u, e->arg & 2u ? "rdseed" : "rdrand");
+        break;
+    case EV_PIO_IN:
+        sb_printf(s, "port=0x%x value=0x%lx", e->arg, e->value);
+        break;
+    case EV_IRQ:
+        sb_printf(s, "line=%u", e->arg);
+        break;
+    case EV_RX:
+        sb_rx_byte(s, (unsigned)(e->value & 0xff));
+        break;
+    case EV_INTR:
+        sb_printf(s, "vector=0x%02x", e->arg);
+        break;
+    case EV_END:
+        sb_printf(s, "outcome=%s console=%lu state=%016lx", hs_outcome_name(e->arg), e->value, e->aux);
+        break;
+    default:
+        sb_printf(s, "type=%u arg=0x%x value=0x%lx aux=0x%lx", e->type, e->arg, e->value, e->aux);
+    }
+    if (e->flags & ~(EVF_WINDOW | EVF_ASYNC))
+        sb_printf(s, " flags=0x%02x", e->flags);
+    sb_printf(s, " con=%08x", e->con_hash);
+}
+
+int hs_event_format(char *buf, size_t cap, const struct hs_event *e)
+{
+    struct sb s;
+    sb_init(&s, buf, cap);
+    sb_event(&s, e);
+    return sb_done(&s);
+}
+
+/* " S.UUUUUU" seconds of ticks at hz (hz <= HS_TSC_HZ_MAX keeps the fraction exact in 64 bits). */
+static void sb_seconds(struct sb *s, uint64_t ticks, uint64_t hz)
+{
+    sb_printf(s, "%lu.%06lu", ticks / hz, ticks % hz * 1000000u / hz);
+}
+
+int hs_event_format_time(char *buf, size_t cap, const struct hs_event *e, uint64_t tsc_hz, uint64_t tsc_base)
+{
+    struct sb s;
+    sb_init(&s, buf, cap);
+    sb_event(&s, e);
+    if (tsc_hz && tsc_hz <= HS_TSC_HZ_MAX) {
+        int back = e->tsc < tsc_base;
+        sb_printf(&s, " t=%c", back ? '-' : '+');
+        sb_seconds(&s, back ? tsc_base - e->tsc : e->tsc - tsc_base, tsc_hz);
+        sb_printf(&s, "s");
+    }
+    return sb_done(&s);
+}
+
+/* ---- statistics --------------------------------------------------------------------------- */
+
+void hs_stats_init(struct hs_stats *s)
+{
+    for (unsigned i = 0; i <= EV_TYPE_MAX; i++)
+        s->events[i] = s->bytes[i] = 0;
+    s->total_events = s->total_bytes = 0;
+    s->first_tsc = s->last_tsc = 0;
+}
+
+void hs_stats_add(struct hs_stats *s, const struct hs_event *e)
+{
+    unsigned t = e->type <= EV_TYPE_MAX ? e->type : EV_NONE;
+    if (!s->total_events)
+        s->first_tsc = e->tsc;
+    s->last_tsc = e->tsc;
+    s->events[t]++;
+    s->bytes[t] += HS_EVENT_SIZE;
+    s->total_events++;
+    s->total_bytes += HS_EVENT_SIZE;
+}
+
+/* v / 1000 as "N.MMM" (v in thousandths). */
+static void sb_milli(struct sb *s, uint64_t v)
+{
+    sb_printf(s, "%lu.%03lu", v / 1000, v % 1000);
+}
+
+int hs_stats_format(char *buf, size_t cap, const struct hs_stats *s, uint64_t tsc_hz)
+{
+    struct sb b;
+    sb_init(&b, buf, cap);
+    sb_left(&b, "type", 7);
+    sb_printf(&b, "%13s  %13s\n", "events", "bytes");
+    for (unsigned t = 0; t <= EV_TYPE_MAX; t++) {
+        if (t == EV_NONE && !s->events[t])
+            continue; /* invalid types only appear when a caller counted unchecked events */
+        sb_left(&b, hs_event_type_name(t), 7);
+        sb_printf(&b, "%13lu  %13lu\n", s->events[t], s->bytes[t]);
+    }
+    sb_left(&b, "total", 7);
+    sb_printf(&b, "%13lu  %13lu\n", s->total_events, s->total_bytes);
+    if (!tsc_hz || tsc_hz > HS_TSC_HZ_MAX) {
+        sb_printf(&b, "guest time unknown (no usable tsc_hz in the header)\n");
+        return sb_done(&b);
+    }
+    if (!s->total_events || s->last_tsc <= s->first_tsc) {
+        sb_printf(&b, "guest time 0 s (the events span no TSC ticks): no rates\n");
+        return sb_done(&b);
+    }
+    uint64_t dt = s->last_tsc - s->first_tsc;
+    sb_printf(&b, "guest time ");
+    sb_seconds(&b, dt, tsc_hz);
+    sb_printf(&b, " s (tsc %lu to %lu at %lu Hz)\n", s->first_tsc, s->last_tsc, tsc_hz);
+    sb_printf(&b, "events per guest second ");
+    sb_milli(&b, muldiv(s->total_events, tsc_hz * 1000u, dt));
+    /* bits per guest second, then thousandths of a Mbit: 1 kbit/s resolution is plenty. */
+    uint64_t bits = s->total_bytes > UINT64_MAX / 8 ? UINT64_MAX : s->total_bytes * 8;
+    sb_printf(&b, "\nlog bandwidth ");
+    sb_milli(&b, muldiv(bits, tsc_hz, dt) / 1000u);
+    sb_printf(&b, " Mbit per guest second\n");
+    return sb_done(&b);
+}
