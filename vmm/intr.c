@@ -20,15 +20,6 @@
 #define CTRL_RIGHT_BRACKET 0x1D /* Ctrl-]: the user ends the run */
 #define RX_PER_POLL 8
 
-enum intr_action intr_decide(bool pending, bool entry_busy, bool guest_if, bool blocked, bool may_inject)
-{
-    if (!may_inject || !pending)
-        return INTR_NONE;
-    if (!entry_busy && guest_if && !blocked)
-        return INTR_INJECT;
-    return INTR_WINDOW;
-}
-
 void intr_requeue_interrupted(struct vcpu *v)
 {
     uint32_t info = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);

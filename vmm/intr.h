@@ -10,7 +10,15 @@ enum intr_action { INTR_NONE, INTR_INJECT, INTR_WINDOW };
 /* The injection decision, pure: inject only when a request is pending, no event is already
  * queued for this entry and the guest can take it; otherwise wait for its interrupt window.
  * In the recorded modes it is taken only at positions (may_inject false elsewhere: nothing changes). */
-enum intr_action intr_decide(bool pending, bool entry_busy, bool guest_if, bool blocked, bool may_inject);
+static inline enum intr_action intr_decide(bool pending, bool entry_busy, bool guest_if, bool blocked,
+                                           bool may_inject)
+{
+    if (!may_inject || !pending)
+        return INTR_NONE;
+    if (!entry_busy && guest_if && !blocked)
+        return INTR_INJECT;
+    return INTR_WINDOW;
+}
 
 /* Re-queues an event whose delivery the last exit interrupted (IDT-vectoring information). */
 void intr_requeue_interrupted(struct vcpu *v);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Tests of the Python/shell host tools: extract-vmlinux, newc.py, mkiso.sh.
+"""Tests of the host tools: extract-vmlinux, newc.py, mkiso.sh, hindsight-log.
 
 Prints one verdict line per test ("PASS: host/<name>", "FAIL: host/<name>: why",
 "SKIP: host/<name>: why") and ends with "N passed, N failed"; exits non-zero if any
@@ -21,6 +21,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EXTRACT = os.path.join(ROOT, "host-tools", "extract-vmlinux")
 NEWC = os.path.join(ROOT, "host-tools", "newc.py")
 MKISO = os.path.join(ROOT, "host-tools", "mkiso.sh")
+HLOG = os.path.join(ROOT, "host-tools", "hindsight-log")
 
 PT_LOAD, PT_NOTE, PT_GNU_STACK = 1, 4, 0x6474E551
 XEN_ELFNOTE_PHYS32_ENTRY = 18
@@ -501,6 +502,172 @@ def t_mkiso_help(tmp):
         check(b"usage: mkiso.sh" in r.stdout and b"--kernel" in r.stdout, f"{flag}: no usage on stdout")
 
 
+# ---- hindsight-log ----------------------------------------------------------------------
+# Logs are built here byte by byte from docs/replay-log.md (not with the codec under test).
+
+LOG_EVENT = struct.Struct("<BBHIQQQQQQQ")  # type flags arg con_hash seq exit_seq rip digest value tsc aux
+LOG_HEADER = struct.Struct("<QIIQII32x")   # magic version event_size tsc_hz mode reserved reserved2[4]
+LOG_MAGIC = 0x474F4C5448474953            # "SIGHTLOG"
+EV_TSC, EV_RAND, EV_PIO_IN, EV_IRQ, EV_RX, EV_INTR, EV_END = range(1, 8)
+EVF_WINDOW = 1
+LOG_HZ = 1_400_000_000                     # 1.4 GHz: the sample's events are 1 us apart
+
+
+def log_header(magic=LOG_MAGIC, version=1, event_size=64, tsc_hz=LOG_HZ, mode=1):
+    return LOG_HEADER.pack(magic, version, event_size, tsc_hz, mode, 0)
+
+
+def log_event(seq, typ, arg=0, value=0, aux=0, flags=0):
+    return LOG_EVENT.pack(typ, flags, arg, 0x811C9DC5 ^ seq, seq, 100 + seq, 0xFFFFFFFF81000000 + 0x10 * seq,
+                          0x1111111111111111 * seq, value, 5000 + 1400 * (seq - 1), aux)
+
+
+def sample_events():
+    """One event of every type (rx twice): 8 events over 7 us of guest time."""
+    return [
+        log_event(1, EV_TSC, value=123456789),
+        log_event(2, EV_RAND, arg=1, value=0xDEADBEEFCAFEF00D),
+        log_event(3, EV_PIO_IN, arg=0x40, value=0x12),
+        log_event(4, EV_IRQ, arg=0),
+        log_event(5, EV_RX, value=ord("h")),
+        log_event(6, EV_INTR, arg=0x30, flags=EVF_WINDOW),
+        log_event(7, EV_RX, value=ord("\n")),
+        log_event(8, EV_END, arg=2, value=1234, aux=0xABCDEF0123456789),
+    ]
+
+
+def sample_log():
+    return log_header() + b"".join(sample_events())
+
+
+SAMPLE_LINES = [
+    "# hindsight replay log version 1, mode exit, tsc_hz 1400000000",
+    "#1 tsc    exit=101 rip=ffffffff81000010 digest=1111111111111111 value=123456789 con=811c9dc4 t=+0.000000s",
+    "#2 rand   exit=102 rip=ffffffff81000020 digest=2222222222222222 value=0xdeadbeefcafef00d cf=1 rdrand "
+    "con=811c9dc7 t=+0.000001s",
+    "#3 pio_in exit=103 rip=ffffffff81000030 digest=3333333333333333 port=0x40 value=0x12 con=811c9dc6 t=+0.000002s",
+    "#4 irq    exit=104 rip=ffffffff81000040 digest=4444444444444444 line=0 con=811c9dc1 t=+0.000003s",
+    "#5 rx     exit=105 rip=ffffffff81000050 digest=5555555555555555 byte=0x68 'h' con=811c9dc0 t=+0.000004s",
+    "#6 intr   exit=106+window rip=ffffffff81000060 digest=6666666666666666 vector=0x30 con=811c9dc3 t=+0.000005s",
+    "#7 rx     exit=107 rip=ffffffff81000070 digest=7777777777777777 byte=0x0a '\\n' con=811c9dc2 t=+0.000006s",
+    "#8 end    exit=108 rip=ffffffff81000080 digest=8888888888888888 outcome=panic console=1234 state=abcdef0123456789 "
+    "con=811c9dcd t=+0.000007s",
+]
+
+
+def hlog(tmp, data, *args):
+    """Runs hindsight-log on data written to a file (or on args alone if data is None)."""
+    path = os.path.join(tmp, "replay.log")
+    if data is not None:
+        with open(path, "wb") as f:
+            f.write(data)
+    return run([HLOG, *args, *([path] if data is not None else [])])
+
+
+def t_hlog_decode(tmp):
+    r = hlog(tmp, sample_log())
+    check(r.returncode == 0, f"exit {r.returncode}: {errtail(r.stderr)}")
+    check(r.stderr == b"", f"stderr: {oneline(r.stderr)}")
+    lines = r.stdout.decode().splitlines()
+    check(len(lines) == len(SAMPLE_LINES), f"{len(lines)} lines, expected {len(SAMPLE_LINES)}")
+    for got, want in zip(lines, SAMPLE_LINES):
+        check(got == want, f"line {got!r}, expected {want!r}")
+
+
+def t_hlog_from_count_stdin(tmp):
+    r = hlog(tmp, sample_log(), "--from", "3", "--count", "2")
+    check(r.returncode == 0, f"exit {r.returncode}: {errtail(r.stderr)}")
+    check(r.stdout.decode().splitlines() == [SAMPLE_LINES[0]] + SAMPLE_LINES[3:5],
+          f"--from 3 --count 2: {oneline(r.stdout)}")
+    r = run([HLOG, "--from=7", "-"], input=sample_log())
+    check(r.returncode == 0, f"stdin: exit {r.returncode}: {errtail(r.stderr)}")
+    check(r.stdout.decode().splitlines() == [SAMPLE_LINES[0]] + SAMPLE_LINES[7:], f"stdin: {oneline(r.stdout)}")
+    r = hlog(tmp, sample_log(), "--count", "0")
+    check(r.returncode == 2 and b"at least 1" in r.stderr, f"--count 0: exit {r.returncode}, {errtail(r.stderr)}")
+
+
+def t_hlog_stats(tmp):
+    r = hlog(tmp, sample_log(), "--stats")
+    check(r.returncode == 0, f"exit {r.returncode}: {errtail(r.stderr)}")
+    out = r.stdout.decode()
+    rows = {}
+    for l in out.splitlines():
+        f = l.split()
+        if len(f) == 3 and f[1].isdigit():
+            rows[f[0]] = (int(f[1]), int(f[2]))
+    want = {"tsc": 1, "rand": 1, "pio_in": 1, "irq": 1, "rx": 2, "intr": 1, "end": 1, "total": 8}
+    for name, n in want.items():
+        check(rows.get(name) == (n, 64 * n), f"row {name}: {rows.get(name)}, expected {(n, 64 * n)}")
+    check("guest time 0.000007 s (tsc 5000 to 14800 at 1400000000 Hz)" in out, f"guest time: {oneline(out)}")
+    # 8 events in 7 us; 512 bytes = 4096 bits in 7 us = 585142857 bit/s.
+    check("events per guest second 1142857.142" in out, f"events/s: {oneline(out)}")
+    check("log bandwidth 585.142 Mbit per guest second" in out, f"bandwidth: {oneline(out)}")
+    check("#1" not in out, "--stats printed events")
+
+
+def t_hlog_truncated(tmp):
+    r = hlog(tmp, sample_log() + b"\x01" * 10)
+    check(r.returncode == 1, f"exit {r.returncode}")
+    check(b"truncated: 10 trailing bytes after 8 whole events" in r.stderr, f"stderr: {errtail(r.stderr)}")
+    check(len(r.stdout.decode().splitlines()) == 9, "the whole events were not all printed")
+    r = hlog(tmp, log_header()[:20])
+    check(r.returncode == 1 and b"20 bytes, shorter than the 64-byte log header" in r.stderr,
+          f"short header: exit {r.returncode}, {errtail(r.stderr)}")
+    r = hlog(tmp, b"")
+    check(r.returncode == 1 and b"empty" in r.stderr, f"empty file: exit {r.returncode}, {errtail(r.stderr)}")
+
+
+def t_hlog_bad_header(tmp):
+    cases = [
+        ("bad magic", log_header(magic=0x1122334455667788), b"bad magic 0x1122334455667788"),
+        ("version", log_header(version=2), b"log version 2"),
+        ("event size", log_header(event_size=32), b"event size 32"),
+        ("mode", log_header(mode=9), b"unknown replay mode 9"),
+    ]
+    for what, hdr, msg in cases:
+        r = hlog(tmp, hdr + b"".join(sample_events()))
+        check(r.returncode == 1, f"{what}: exit {r.returncode}")
+        check(b"bad log header" in r.stderr and msg in r.stderr, f"{what}: {errtail(r.stderr)}")
+        check(r.stdout == b"", f"{what}: printed {oneline(r.stdout)}")
+
+
+def t_hlog_invalid_event(tmp):
+    ev = sample_events()
+    ev[2] = log_event(3, 9)
+    r = hlog(tmp, log_header() + b"".join(ev))
+    check(r.returncode == 1, f"type 9: exit {r.returncode}")
+    check(b"invalid event at index 2 (byte offset 192): unknown event type 9" in r.stderr,
+          f"type 9: {errtail(r.stderr)}")
+    check(r.stdout.decode().splitlines() == SAMPLE_LINES[:3], f"type 9: stdout {oneline(r.stdout)}")
+    ev = sample_events()
+    ev[4] = log_event(6, EV_RX, value=ord("x"))  # event 5 missing: numbering jumps
+    r = hlog(tmp, log_header() + b"".join(ev))
+    check(r.returncode == 1 and b"index 4 (byte offset 320): rx event: event number 6, expected 5" in r.stderr,
+          f"lost event: exit {r.returncode}, {errtail(r.stderr)}")
+    ev = sample_events()
+    ev[3] = log_event(4, EV_IRQ, arg=16)
+    r = hlog(tmp, log_header() + b"".join(ev))
+    check(r.returncode == 1 and b"irq event: line 16" in r.stderr, f"irq 16: exit {r.returncode}, {errtail(r.stderr)}")
+
+
+def t_hlog_missing_file(tmp):
+    r = run([HLOG, os.path.join(tmp, "nope.log")])
+    check(r.returncode == 1, f"exit {r.returncode}")
+    check(b"nope.log: No such file or directory" in r.stderr, f"stderr: {errtail(r.stderr)}")
+    r = run([HLOG])
+    check(r.returncode == 2 and b"no FILE" in r.stderr, f"no file: exit {r.returncode}, {errtail(r.stderr)}")
+
+
+def t_hlog_help(tmp):
+    for flag in ("--help", "-h"):
+        r = run([HLOG, flag])
+        check(r.returncode == 0, f"{flag}: exit {r.returncode}")
+        check(b"usage: hindsight-log" in r.stdout and b"--stats" in r.stdout and b"--from" in r.stdout,
+              f"{flag}: no usage on stdout")
+    r = run([HLOG, "--frobnicate", "x.log"])
+    check(r.returncode == 2 and b"unknown option --frobnicate" in r.stderr, f"bad option: exit {r.returncode}")
+
+
 TESTS = [
     ("extract_gzip_bzimage", t_extract_gzip),
     ("extract_xz_bzimage", t_extract_xz),
@@ -519,6 +686,14 @@ TESTS = [
     ("newc_usage", t_newc_usage),
     ("mkiso_bad_invocations", t_mkiso_bad_invocations),
     ("mkiso_help", t_mkiso_help),
+    ("hindsight_log_decode", t_hlog_decode),
+    ("hindsight_log_from_count_stdin", t_hlog_from_count_stdin),
+    ("hindsight_log_stats", t_hlog_stats),
+    ("hindsight_log_truncated", t_hlog_truncated),
+    ("hindsight_log_bad_header", t_hlog_bad_header),
+    ("hindsight_log_invalid_event", t_hlog_invalid_event),
+    ("hindsight_log_missing_file", t_hlog_missing_file),
+    ("hindsight_log_help", t_hlog_help),
 ]
 
 
