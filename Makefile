@@ -11,7 +11,7 @@ VMM_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdinc -isy
 	-mcmodel=small -MMD -MP -Ivmm
 HOST_CFLAGS := -std=c11 -O1 -g $(WARN) -D_GNU_SOURCE -Ivmm -Ireplay -Itests/unit -fsanitize=address,undefined -fno-omit-frame-pointer
 
-VMM_C := $(wildcard vmm/*.c vmm/dev/*.c) replay/record.c replay/replay.c
+VMM_C := $(wildcard vmm/*.c vmm/dev/*.c) replay/record.c replay/replay.c replay/codec.c
 VMM_ASM := vmm/isr.asm vmm/vmx_entry.asm
 VMM_OBJ := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/boot/multiboot2.o $(B)/vmm/ap_blob.o
 # Pure VMM logic that the host unit tests compile hosted.

@@ -42,7 +42,7 @@ static void poll_devices(struct vcpu *v, bool poll_input)
     if (poll_input && v->id == 0) { /* only the Primary owns the physical console's input */
         int c;
         for (unsigned n = 0; n < RX_PER_POLL && v->com1.rx_count < UART_FIFO && (c = console_getc()) >= 0; n++) {
-            if (c == CTRL_RIGHT_BRACKET && v->mode == VCPU_RECORD) {
+            if (c == CTRL_RIGHT_BRACKET) {
                 kprintf("\nhindsight: the user ended the run (Ctrl-])\n");
                 vcpu_stop(v, "user-stop");
                 return;

@@ -1,5 +1,6 @@
 /* One choke point per non-deterministic input; see nd.h. */
 #include "nd.h"
+#include "../replay/codec.h"
 #include "console.h"
 #include "lib.h"
 #include "vmcs.h"
@@ -159,8 +160,6 @@ static void print_regs(const char *who, const struct hs_regs *r)
     kprintf("    r13=%016lx r14=%016lx r15=%016lx\n", r->r13, r->r14, r->r15);
 }
 
-static const char *const type_names[] = { "none", "tsc", "rand", "pio_in", "irq", "rx", "intr", "end" };
-
 void nd_diverged(struct vcpu *v)
 {
     struct replayer *r = v->rp;
@@ -171,12 +170,12 @@ void nd_diverged(struct vcpu *v)
     kprintf("hindsight: DIVERGENCE at event %lu: %s\n", m->seq, m->what);
     if (x->type)
         kprintf("  expected (Primary): event %lu %s at exit_seq %lu%s rip 0x%lx digest %016lx console %08x\n", x->seq,
-                type_names[x->type <= EV_TYPE_MAX ? x->type : 0], x->exit_seq, x->flags & EVF_WINDOW ? "+window" : "",
+                hs_event_type_name(x->type), x->exit_seq, x->flags & EVF_WINDOW ? "+window" : "",
                 x->rip, x->digest, x->con_hash);
     else
         kprintf("  expected (Primary): no further event\n");
     kprintf("  actual (Backup):    %s at exit_seq %lu%s rip 0x%lx digest %016lx console %08x\n",
-            type_names[m->actual_type <= EV_TYPE_MAX ? m->actual_type : 0], m->actual.exit_seq,
+            hs_event_type_name(m->actual_type), m->actual.exit_seq,
             m->actual.window ? "+window" : "", m->actual.rip, m->actual.digest, m->actual.con_hash);
     const struct hs_regs *pr = rp_head_regs(r);
     const struct hs_event *h = rp_head(r);

@@ -175,7 +175,7 @@ TEST(replay_codec_event_rejects)
     EV_REJECT(EV_IRQ, e_.value = 1, "irq event: value 0x1, must be 0");
     EV_REJECT(EV_RX, e_.value = 256, "rx event: value 0x100 is not a byte");
     EV_REJECT(EV_RX, e_.arg = 1, "rx event: arg 1, must be 0");
-    EV_REJECT(EV_INTR, e_.arg = 31, "intr event: vector 31, external interrupts use 32-255");
+    EV_REJECT(EV_INTR, e_.arg = 7, "intr event: vector 7, the 8259A delivers 8-255");
     EV_REJECT(EV_INTR, e_.arg = 256, "intr event: vector 256");
     EV_REJECT(EV_INTR, e_.value = 2, "intr event: value 0x2, must be 0");
     EV_REJECT(EV_END, e_.arg = HS_N_OUTCOMES, "end event: outcome code 15, known codes are 0-14");
