@@ -103,7 +103,9 @@ void sched_run(struct cpu *c)
             continue;
         }
         load(c, v);
+        uint64_t t0 = rdtsc();
         enum exit_result r = step(v, slice);
+        v->run_ticks += rdtsc() - t0;
         bool other_ready = other != cur && !c->run[other]->done;
         if (r == EXIT_WAIT) {
             if (other_ready) {

@@ -306,3 +306,166 @@ TEST(config_nul_bytes_rejected)
     CHECK_EQ(parse_n(com, sizeof(com) - 1), 0);
     CHECK_EQ(cfg.cores, 1);
 }
+
+/* ---- record and replay keys ---------------------------------------------------------------- */
+
+TEST(config_replay_defaults)
+{
+    memset(&cfg, 0x5A, sizeof(cfg));
+    config_defaults(&cfg);
+    CHECK_EQ(cfg.replay, REPLAY_AUTO);
+    CHECK_EQ(cfg.lag_events, 1000);
+    CHECK_EQ(cfg.lag_ms, 0);
+    CHECK_EQ(cfg.ring_entries, 65536);
+    CHECK_EQ(cfg.replay_perturb, 0);
+    CHECK(!cfg.replay_log_com2);
+}
+
+TEST(config_replay_modes)
+{
+    static const struct {
+        const char *text;
+        unsigned mode;
+    } m[] = {
+        { "replay=auto", REPLAY_AUTO }, { "replay=exit", REPLAY_EXIT }, { "replay=icount", REPLAY_ICOUNT },
+        { "replay=pmc", REPLAY_PMC },   { "replay=off", REPLAY_OFF },   { "replay=independent", REPLAY_INDEPENDENT },
+    };
+    for (unsigned i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+        CHECK_EQ(parse("replay=pmc\n"), 0); /* something else first */
+        CHECK_EQ(parse(m[i].text), 0);
+        CHECK_EQ(cfg.replay, m[i].mode);
+        /* The name round-trips. */
+        CHECK_STREQ(config_replay_name(m[i].mode), m[i].text + 7);
+    }
+    CHECK_STREQ(config_replay_name(REPLAY_AUTO), "auto");
+    CHECK_STREQ(config_replay_name(REPLAY_INDEPENDENT), "independent");
+    CHECK_STREQ(config_replay_name(6), "?");
+    CHECK_STREQ(config_replay_name(0xFFFFFFFFu), "?");
+    CHECK_EQ(parse(" replay =  exit \r\n"), 0);
+    CHECK_EQ(cfg.replay, REPLAY_EXIT);
+}
+
+TEST(config_replay_bad_values)
+{
+    EXPECT_ERROR("replay=on", "config line 1: replay must be auto, exit, icount, pmc, off or independent");
+    EXPECT_ERROR("replay=", "replay must be");
+    EXPECT_ERROR("replay=EXIT", "replay must be");
+    EXPECT_ERROR("replay=exi", "replay must be");
+    EXPECT_ERROR("replay=exits", "replay must be");
+    EXPECT_ERROR("replay=auto,exit", "replay must be");
+    EXPECT_ERROR("cores=1\nreplay=1\n", "config line 2: replay must be");
+    /* A refused value leaves the mode alone. */
+    parse("replay=bogus");
+    CHECK_EQ(cfg.replay, REPLAY_AUTO);
+}
+
+TEST(config_lag)
+{
+    CHECK_EQ(parse("lag=5000"), 0);
+    CHECK_EQ(cfg.lag_events, 5000);
+    CHECK_EQ(cfg.lag_ms, 0);
+    CHECK_EQ(parse("lag=200ms"), 0);
+    CHECK_EQ(cfg.lag_ms, 200);
+    CHECK_EQ(cfg.lag_events, 0);
+    CHECK_EQ(parse("lag=2s"), 0);
+    CHECK_EQ(cfg.lag_ms, 2000);
+    CHECK_EQ(cfg.lag_events, 0);
+    CHECK_EQ(parse("lag=0"), 0);
+    CHECK_EQ(cfg.lag_events, 0);
+    CHECK_EQ(cfg.lag_ms, 0);
+    CHECK_EQ(parse("lag=0ms"), 0);
+    CHECK_EQ(cfg.lag_ms, 0);
+    CHECK_EQ(cfg.lag_events, 0);
+    /* The last lag wins, whichever kind: the other is cleared. */
+    CHECK_EQ(parse("lag=300ms\nlag=42\n"), 0);
+    CHECK_EQ(cfg.lag_events, 42);
+    CHECK_EQ(cfg.lag_ms, 0);
+    CHECK_EQ(parse("lag=42\nlag=1s\n"), 0);
+    CHECK_EQ(cfg.lag_events, 0);
+    CHECK_EQ(cfg.lag_ms, 1000);
+    /* Limits: an hour of time, 2^30 events. */
+    CHECK_EQ(parse("lag=3600s"), 0);
+    CHECK_EQ(cfg.lag_ms, 3600000);
+    CHECK_EQ(parse("lag=3600000ms"), 0);
+    CHECK_EQ(cfg.lag_ms, 3600000);
+    CHECK_EQ(parse("lag=1073741824"), 0);
+    CHECK_EQ(cfg.lag_events, 1ull << 30);
+    CHECK_EQ(parse(" lag = 7ms \r\n"), 0);
+    CHECK_EQ(cfg.lag_ms, 7);
+}
+
+TEST(config_lag_bad_values)
+{
+    EXPECT_ERROR("lag=abc", "config line 1: lag must be a number of events (lag=5000) or a time (lag=200ms, lag=2s)");
+    EXPECT_ERROR("lag=5x", "lag must be");
+    EXPECT_ERROR("lag=", "lag must be");
+    EXPECT_ERROR("lag=ms", "lag must be");
+    EXPECT_ERROR("lag=s", "lag must be");
+    EXPECT_ERROR("lag=-5", "lag must be");
+    EXPECT_ERROR("lag=5 ms", "lag must be");
+    EXPECT_ERROR("lag=5sec", "lag must be");
+    EXPECT_ERROR("lag=5us", "lag must be");
+    EXPECT_ERROR("lag=3601s", "lag must be");
+    EXPECT_ERROR("lag=3600001ms", "lag must be");
+    EXPECT_ERROR("lag=1073741825", "lag must be");
+    EXPECT_ERROR("lag=99999999999999999999", "lag must be");
+    EXPECT_ERROR("cores=1\nlag=x\n", "config line 2: lag must be");
+    /* A refused lag leaves the default alone. */
+    parse("lag=5x");
+    CHECK_EQ(cfg.lag_events, 1000);
+    CHECK_EQ(cfg.lag_ms, 0);
+}
+
+TEST(config_ring_entries)
+{
+    CHECK_EQ(parse("ring_entries=4096"), 0);
+    CHECK_EQ(cfg.ring_entries, 4096);
+    CHECK_EQ(parse("ring_entries=1024"), 0);
+    CHECK_EQ(cfg.ring_entries, 1024);
+    CHECK_EQ(parse("ring_entries=16777216"), 0);
+    CHECK_EQ(cfg.ring_entries, 16777216);
+    CHECK_EQ(parse("ring_entries=0x10000"), 0);
+    CHECK_EQ(cfg.ring_entries, 65536);
+    EXPECT_ERROR("ring_entries=1000", "config line 1: ring_entries must be a power of two from 1024 to 16777216");
+    EXPECT_ERROR("ring_entries=3000", "ring_entries must be a power of two");
+    EXPECT_ERROR("ring_entries=512", "ring_entries must be");
+    EXPECT_ERROR("ring_entries=33554432", "ring_entries must be");
+    EXPECT_ERROR("ring_entries=0", "ring_entries must be");
+    EXPECT_ERROR("ring_entries=", "ring_entries must be");
+    EXPECT_ERROR("ring_entries=many", "ring_entries must be");
+    EXPECT_ERROR("ring_entries=6144", "ring_entries must be");
+    parse("ring_entries=3000");
+    CHECK_EQ(cfg.ring_entries, 65536);
+}
+
+TEST(config_replay_perturb_and_log)
+{
+    CHECK_EQ(parse("replay_perturb=7"), 0);
+    CHECK_EQ(cfg.replay_perturb, 7);
+    CHECK_EQ(parse("replay_perturb=0"), 0);
+    CHECK_EQ(cfg.replay_perturb, 0);
+    EXPECT_ERROR("replay_perturb=seven", "config line 1: bad value for 'replay_perturb'");
+    EXPECT_ERROR("replay_perturb=", "bad value for 'replay_perturb'");
+    CHECK_EQ(parse("replay_log=com2"), 0);
+    CHECK(cfg.replay_log_com2);
+    CHECK_EQ(parse("replay_log=com2\nreplay_log=none\n"), 0);
+    CHECK(!cfg.replay_log_com2);
+    EXPECT_ERROR("replay_log=com1", "config line 1: bad value for 'replay_log'");
+    EXPECT_ERROR("replay_log=", "bad value for 'replay_log'");
+    EXPECT_ERROR("replay_log=COM2", "bad value for 'replay_log'");
+}
+
+TEST(config_replay_keys_together)
+{
+    CHECK_EQ(parse("replay=exit\nlag=250ms\nring_entries=262144\nreplay_perturb=12\nreplay_log=com2\n"), 0);
+    CHECK_STREQ(err, "(untouched)");
+    CHECK_EQ(cfg.replay, REPLAY_EXIT);
+    CHECK_EQ(cfg.lag_ms, 250);
+    CHECK_EQ(cfg.lag_events, 0);
+    CHECK_EQ(cfg.ring_entries, 262144);
+    CHECK_EQ(cfg.replay_perturb, 12);
+    CHECK(cfg.replay_log_com2);
+    /* Other keys keep their defaults. */
+    CHECK_EQ(cfg.guest_mem, 64ull << 20);
+    CHECK_EQ(cfg.cores, 2);
+}
