@@ -25,7 +25,13 @@ KERNEL ?=
 INITRD ?= $(B)/initramfs.cpio.gz
 CMDLINE ?= console=ttyS0 nokaslr
 MEM ?= 256M
-LINUX_CPUS ?= 1
+# Replay: REPLAY=auto|exit|icount|pmc|off, CORES=auto|1|2 (auto: 1 in Bochs, 2 on QEMU/KVM and
+# hardware), LAG=events (5000) or time (200ms); empty LAG keeps the VMM's default.
+REPLAY ?= auto
+CORES ?= auto
+LAG ?=
+RUN_REPLAY = --replay $(REPLAY) --cores $(CORES) $(if $(LAG),--lag $(LAG))
+IMAGE_CORES = $(if $(filter auto,$(CORES)),2,$(CORES))
 
 AGENTS := rfork parttrack ckpt
 AGENTS_PRESENT := $(foreach a,$(AGENTS),$(if $(wildcard guest/$(a)/Makefile),$(a)))
@@ -36,6 +42,7 @@ all: vmm guests
 help:
 	@echo "make run        install what is missing, build, boot Linux as the Primary; Ctrl-] quits"
 	@echo "                KERNEL=vmlinux|bzImage INITRD=file CMDLINE='...' MEM=256M RUN_ARGS='...'"
+	@echo "                REPLAY=auto|exit|off CORES=auto|1|2 LAG=1000|200ms (the Backup's distance)"
 	@echo "make run-testguest   both cores in VMX root running the tiny test guest"
 	@echo "make test       the whole suite: host unit tests, agent tests, emulator tests"
 	@echo "make check      host unit tests of the VMM logic (seconds)"
@@ -87,7 +94,8 @@ $(B)/guests/testguest.elf: tests/guests/testguest.asm tests/guests/guest.ld
 # A bootable ISO (BIOS and UEFI GRUB) of the same demo as `make run`, for a USB stick.
 image: all linux
 	host-tools/mkiso.sh --out $(B)/hindsight.iso --kernel $(B)/guest-kernel.elf --initrd $(INITRD) \
-	  --config-line cores=1 --config-line mem=$(MEM) --config-line initrd=initrd \
+	  --config-line cores=$(IMAGE_CORES) --config-line replay=$(REPLAY) $(if $(LAG),--config-line lag=$(LAG)) \
+	  --config-line mem=$(MEM) --config-line initrd=initrd \
 	  --config-line guest_console=raw --config-line "cmdline=$(CMDLINE)"
 	@echo "built $(B)/hindsight.iso"
 
@@ -157,12 +165,12 @@ $(B)/initramfs.cpio.gz: guest/initramfs/init guest/initramfs/profile host-tools/
 
 linux: $(B)/guest-kernel.elf $(if $(filter $(B)/initramfs.cpio.gz,$(INITRD)),$(B)/initramfs.cpio.gz)
 
-# make run: Linux as the Primary, on the serial console (the Backup replays from step 3 on).
+# make run: Linux as the Primary on the serial console, the Backup replaying it from the log.
 run:
 	@host-tools/install-deps.sh
 	@$(MAKE) -s all linux
-	host-tools/hindsight-run --kernel $(B)/guest-kernel.elf --initrd $(INITRD) --cpus $(LINUX_CPUS) \
-	  --set cores=$(LINUX_CPUS) --set mem=$(MEM) --set initrd=initrd --set guest_console=raw \
+	host-tools/hindsight-run --kernel $(B)/guest-kernel.elf --initrd $(INITRD) $(RUN_REPLAY) \
+	  --set mem=$(MEM) --set initrd=initrd --set guest_console=raw \
 	  --set "cmdline=$(CMDLINE)" --set rtc_epoch=$$(date +%s) --timeout 86400 $(RUN_ARGS)
 
 # The step-1 demo: both cores in VMX root, each running the tiny test guest.

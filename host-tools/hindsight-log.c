@@ -1,13 +1,17 @@
 /* hindsight-log: decodes a recorded replay log (docs/replay-log.md) — an hs_log_header, then
- * 64-byte events — into one line per event, or into counts and rates with --stats. Every event
- * is validated (replay/codec.c, the same checks the VMM's replayer relies on) so a damaged or
- * truncated capture is reported with where it went wrong, not silently printed.
+ * events, 64 bytes each or compact (the header's format field) — into one line per event, or into
+ * counts and rates with --stats. Every event is validated (replay/codec.c, the same checks the
+ * VMM's replayer relies on) so a damaged or truncated capture is reported with where it went
+ * wrong, not silently printed. Input is read as it arrives (read(2) in chunks), so a pipe from a
+ * live capture decodes as it grows.
  * Usage: hindsight-log [--stats] [--from N] [--count N] FILE|-   (hosted; host-tools/hindsight-log
  * builds it with make and runs it). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "codec.h"
 #include "lib.h"
 
@@ -17,8 +21,10 @@ static void usage(FILE *to)
 {
     fprintf(to,
             "usage: hindsight-log [--stats] [--from N] [--count N] FILE\n"
-            "Decodes a hindsight replay log (docs/replay-log.md): a 64-byte header, then 64-byte events.\n"
-            "  --stats    counts and bytes by event type, events and Mbit of log per guest second\n"
+            "Decodes a hindsight replay log (docs/replay-log.md): a 64-byte header, then events,\n"
+            "64 bytes each or compact (the header says which).\n"
+            "  --stats    counts and bytes by event type (a compact log's and the 64-byte equivalent),\n"
+            "             events and Mbit of log per guest second\n"
             "  --from N   start at event number N (events are numbered from 1)\n"
             "  --count N  stop after N events\n"
             "  FILE       the log; - reads standard input\n"
@@ -34,17 +40,51 @@ static int usage_error(const char *fmt, const char *arg)
     return 2;
 }
 
-/* A whole read: fread until n bytes or end of file/error; returns the bytes read. */
-static size_t read_full(FILE *f, void *buf, size_t n)
+/* The input, read with read(2) into a buffer as it comes: a pipe delivers what it has, and the
+ * decoder works on whatever whole events are there. */
+struct input {
+    int fd;
+    int eof, error; /* error: the errno of a failed read */
+    size_t start, end;
+    uint8_t buf[1 << 16];
+};
+
+static size_t avail(const struct input *in) { return in->end - in->start; }
+
+/* One read(2) into the free end of the buffer (the unread bytes first moved to its start);
+ * returns the bytes read, 0 at end of input or on an error (in->eof / in->error say which). */
+static size_t fill(struct input *in)
 {
-    size_t got = 0;
-    while (got < n) {
-        size_t r = fread((char *)buf + got, 1, n - got, f);
-        if (r == 0)
-            break;
-        got += r;
+    if (in->eof || in->error)
+        return 0;
+    if (in->start) {
+        memmove(in->buf, in->buf + in->start, avail(in));
+        in->end -= in->start;
+        in->start = 0;
     }
-    return got;
+    for (;;) {
+        ssize_t r = read(in->fd, in->buf + in->end, sizeof(in->buf) - in->end);
+        if (r > 0) {
+            in->end += (size_t)r;
+            return (size_t)r;
+        }
+        if (r == 0) {
+            in->eof = 1;
+            return 0;
+        }
+        if (errno != EINTR) {
+            in->error = errno;
+            return 0;
+        }
+    }
+}
+
+/* Reads until n bytes are buffered or the input ends; returns the bytes buffered. */
+static size_t want(struct input *in, size_t n)
+{
+    while (avail(in) < n && fill(in))
+        ;
+    return avail(in);
 }
 
 struct opts {
@@ -101,62 +141,84 @@ static int parse_args(int argc, char **argv, struct opts *o)
     return 0;
 }
 
-/* Decodes f; prints lines or stats to stdout, problems to stderr; returns the exit status. */
-static int decode(FILE *f, const char *name, const struct opts *o)
+/* Decodes in; prints lines or stats to stdout, problems to stderr; returns the exit status. */
+static int decode(struct input *in, const char *name, const struct opts *o)
 {
-    uint8_t raw[HS_EVENT_SIZE];
     char err[200], line[HS_EVENT_LINE_MAX];
     struct hs_log_header h;
-    _Static_assert(sizeof(h) == HS_EVENT_SIZE, "header and event reads share a buffer");
 
-    size_t got = read_full(f, raw, sizeof(h));
+    size_t got = want(in, sizeof(h));
     if (got < sizeof(h)) {
-        if (ferror(f))
-            fprintf(stderr, "%s: %s: %s\n", prog, name, strerror(errno));
+        if (in->error)
+            fprintf(stderr, "%s: %s: %s\n", prog, name, strerror(in->error));
         else if (got == 0)
             fprintf(stderr, "%s: %s: empty, no log header\n", prog, name);
         else
             fprintf(stderr, "%s: %s: %zu bytes, shorter than the %zu-byte log header\n", prog, name, got, sizeof(h));
         return 1;
     }
-    hs_log_header_decode(&h, raw);
+    hs_log_header_decode(&h, in->buf + in->start);
+    in->start += sizeof(h);
     if (hs_log_header_check(&h, err, sizeof(err))) {
         fprintf(stderr, "%s: %s: bad log header: %s\n", prog, name, err);
         return 1;
     }
+    int compact = h.format == HS_LOG_FORMAT_COMPACT;
     if (!o->stats)
-        printf("# hindsight replay log version %u, mode %s, tsc_hz %lu\n", h.version, hs_mode_name(h.mode), h.tsc_hz);
+        printf("# hindsight replay log version %u, mode %s, tsc_hz %lu%s\n", h.version, hs_mode_name(h.mode), h.tsc_hz,
+               compact ? ", compact events" : "");
 
     struct hs_stats st;
+    struct hs_compact cs;
     hs_stats_init(&st);
-    uint64_t index = 0, shown = 0, tsc_base = 0;
+    hs_compact_init(&cs);
+    uint64_t index = 0, shown = 0, tsc_base = 0, offset = sizeof(h);
     int status = 0;
     while (shown < o->count) {
-        got = read_full(f, raw, sizeof(raw));
-        if (got == 0 && ferror(f)) {
-            fflush(stdout);
-            fprintf(stderr, "%s: %s: read error after %lu events: %s\n", prog, name, index, strerror(errno));
-            status = 1;
-            break;
-        }
-        if (got == 0)
-            break;
-        if (got < sizeof(raw)) {
-            fflush(stdout);
-            fprintf(stderr, "%s: %s: truncated: %zu trailing bytes after %lu whole events (an event is %u bytes)\n",
-                    prog, name, got, index, HS_EVENT_SIZE);
-            status = 1;
-            break;
-        }
         struct hs_event e;
-        hs_event_decode(&e, raw);
-        if (hs_event_check(&e, index + 1, err, sizeof(err))) {
+        size_t used = 0;
+        int r;
+        if (compact) {
+            r = hs_compact_decode(&cs, in->buf + in->start, avail(in), &e, &used, err, sizeof(err));
+            if (r == 1 && fill(in))
+                continue; /* a partial event: read on */
+        } else {
+            r = want(in, HS_EVENT_SIZE) < HS_EVENT_SIZE ? 1 : 0;
+            if (!r) {
+                hs_event_decode(&e, in->buf + in->start);
+                used = HS_EVENT_SIZE;
+            }
+        }
+        if (r == 1 && in->error) {
             fflush(stdout);
-            fprintf(stderr, "%s: %s: invalid event at index %lu (byte offset %lu): %s\n", prog, name, index,
-                    (uint64_t)sizeof(h) + index * HS_EVENT_SIZE, err);
+            fprintf(stderr, "%s: %s: read error after %lu events: %s\n", prog, name, index, strerror(in->error));
             status = 1;
             break;
         }
+        if (r == 1 && avail(in) == 0)
+            break; /* the end, between events */
+        if (r == 1) {
+            fflush(stdout);
+            if (compact)
+                fprintf(stderr, "%s: %s: truncated: %zu trailing bytes after %lu whole events (an incomplete compact "
+                        "event)\n", prog, name, avail(in), index);
+            else
+                fprintf(stderr, "%s: %s: truncated: %zu trailing bytes after %lu whole events (an event is %u bytes)\n",
+                        prog, name, avail(in), index, HS_EVENT_SIZE);
+            status = 1;
+            break;
+        }
+        if (r == 0 && hs_event_check(&e, index + 1, err, sizeof(err)))
+            r = -1;
+        if (r < 0) {
+            fflush(stdout);
+            fprintf(stderr, "%s: %s: invalid event at index %lu (byte offset %lu): %s\n", prog, name, index, offset,
+                    err);
+            status = 1;
+            break;
+        }
+        in->start += used;
+        offset += used;
         /* Times count from the log's first event, whatever --from selects, so they compare across runs. */
         if (index == 0)
             tsc_base = e.tsc;
@@ -164,7 +226,9 @@ static int decode(FILE *f, const char *name, const struct opts *o)
         if (e.seq < o->from)
             continue;
         shown++;
-        if (o->stats) {
+        if (o->stats && compact) {
+            hs_stats_add_compact(&st, &e, used);
+        } else if (o->stats) {
             hs_stats_add(&st, &e);
         } else {
             hs_event_format_time(line, sizeof(line), &e, h.tsc_hz, tsc_base);
@@ -189,18 +253,19 @@ int main(int argc, char **argv)
     int r = parse_args(argc, argv, &o);
     if (r)
         return r;
-    FILE *f = stdin;
+    static struct input in;
+    in.fd = STDIN_FILENO;
     const char *name = "(stdin)";
     if (strcmp(o.file, "-")) {
         name = o.file;
-        f = fopen(o.file, "rb");
-        if (!f) {
+        in.fd = open(o.file, O_RDONLY);
+        if (in.fd < 0) {
             fprintf(stderr, "%s: %s: %s\n", prog, o.file, strerror(errno));
             return 1;
         }
     }
-    r = decode(f, name, &o);
-    if (f != stdin)
-        fclose(f);
+    r = decode(&in, name, &o);
+    if (in.fd != STDIN_FILENO)
+        close(in.fd);
     return r;
 }

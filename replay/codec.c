@@ -20,7 +20,7 @@ _Static_assert(offsetof(struct hs_log_header, version) == 8, "header layout");
 _Static_assert(offsetof(struct hs_log_header, event_size) == 12, "header layout");
 _Static_assert(offsetof(struct hs_log_header, tsc_hz) == 16, "header layout");
 _Static_assert(offsetof(struct hs_log_header, mode) == 24, "header layout");
-_Static_assert(offsetof(struct hs_log_header, reserved) == 28, "header layout");
+_Static_assert(offsetof(struct hs_log_header, format) == 28, "header layout");
 _Static_assert(offsetof(struct hs_log_header, reserved2) == 32, "header layout");
 
 static const char *const outcome_names[] = { HS_OUTCOMES };
@@ -92,7 +92,7 @@ void hs_log_header_encode(uint8_t out[sizeof(struct hs_log_header)], const struc
     PUT(out, struct hs_log_header, h, event_size);
     PUT(out, struct hs_log_header, h, tsc_hz);
     PUT(out, struct hs_log_header, h, mode);
-    PUT(out, struct hs_log_header, h, reserved);
+    PUT(out, struct hs_log_header, h, format);
     for (unsigned i = 0; i < 4; i++)
         put_le(out + offsetof(struct hs_log_header, reserved2) + 8 * i, h->reserved2[i], 8);
 }
@@ -104,7 +104,7 @@ void hs_log_header_decode(struct hs_log_header *h, const uint8_t in[sizeof(struc
     GET(h, struct hs_log_header, in, event_size);
     GET(h, struct hs_log_header, in, tsc_hz);
     GET(h, struct hs_log_header, in, mode);
-    GET(h, struct hs_log_header, in, reserved);
+    GET(h, struct hs_log_header, in, format);
     for (unsigned i = 0; i < 4; i++)
         h->reserved2[i] = get_le(in + offsetof(struct hs_log_header, reserved2) + 8 * i, 8);
 }
@@ -244,12 +244,260 @@ int hs_log_header_check(const struct hs_log_header *h, char *err, size_t errlen)
                     HS_TSC_HZ_MIN, HS_TSC_HZ_MAX);
     if (h->mode >= ARRAY_SIZE(mode_names))
         return fail(err, errlen, "unknown replay mode %u", h->mode);
-    if (h->reserved)
-        return fail(err, errlen, "reserved header field (byte 28) is 0x%x, must be 0", h->reserved);
+    if (h->format != HS_LOG_FORMAT_FIXED && h->format != HS_LOG_FORMAT_COMPACT)
+        return fail(err, errlen, "unknown log format %u (byte 28: 0 fixed, 1 compact)", h->format);
     for (unsigned i = 0; i < 4; i++)
         if (h->reserved2[i])
             return fail(err, errlen, "reserved header field (byte %u) is 0x%lx, must be 0", 32 + 8 * i,
                         h->reserved2[i]);
+    return 0;
+}
+
+/* ---- compact events ------------------------------------------------------------------------ */
+
+/* Header byte: bits 0-2 the type (0: raw form, the type and flags bytes follow), bit 3 the console
+ * hash changed, bits 4-6 the RIP's slot in the recent-RIP table (7: a RIP delta follows), bit 7 an
+ * extension byte follows. Extension byte: bit 0 seq given, bit 1 EVF_WINDOW, bit 2 EVF_ASYNC. */
+#define CH_TYPE 0x07u
+#define CH_CON 0x08u
+#define CH_RIP_SHIFT 4
+#define CH_RIP_DELTA 7u
+#define CH_EXT 0x80u
+#define CX_SEQ 0x01u
+#define CX_WINDOW 0x02u
+#define CX_ASYNC 0x04u
+#define CX_KNOWN (CX_SEQ | CX_WINDOW | CX_ASYNC)
+_Static_assert(HS_COMPACT_RIPS == CH_RIP_DELTA, "every slot number below the delta marker names a slot");
+
+/* Which fields a normal-form event of a type carries (the others are 0 in every valid event; an
+ * event where they are not takes the raw form, which carries all of them). */
+static int carries_arg(unsigned type)
+{
+    return type == EV_RAND || type == EV_PIO_IN || type == EV_IRQ || type == EV_INTR || type == EV_END;
+}
+
+static int carries_value(unsigned type)
+{
+    return type == EV_TSC || type == EV_RAND || type == EV_PIO_IN || type == EV_RX || type == EV_END;
+}
+
+static int carries_aux(unsigned type, unsigned flags)
+{
+    return type == EV_END || (flags & EVF_ASYNC);
+}
+
+/* Signed differences as unsigned varints: 0, -1, 1, -2, ... become 0, 1, 2, 3, ... */
+static uint64_t zigzag(uint64_t d)
+{
+    return d << 1 ^ (0 - (d >> 63));
+}
+
+static uint64_t unzigzag(uint64_t u)
+{
+    return u >> 1 ^ (0 - (u & 1));
+}
+
+/* LEB128: 7 bits a byte, least significant first, bit 7 set on all but the last (at most 10). */
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    for (; v >= 0x80; v >>= 7)
+        p[n++] = (uint8_t)(v | 0x80);
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+/* The move-to-front update of the recent-RIP table: rip goes to slot 0, the entries before `from`
+ * move down one (from = its old slot, or the last slot, which falls off, for a new RIP). */
+static void rips_use(uint64_t *rips, unsigned from, uint64_t rip)
+{
+    for (unsigned i = from; i > 0; i--)
+        rips[i] = rips[i - 1];
+    rips[0] = rip;
+}
+
+static unsigned rips_find(const uint64_t *rips, uint64_t rip)
+{
+    unsigned i = 0;
+    while (i < HS_COMPACT_RIPS && rips[i] != rip)
+        i++;
+    return i; /* HS_COMPACT_RIPS == CH_RIP_DELTA: not there */
+}
+
+void hs_compact_init(struct hs_compact *st)
+{
+    st->seq = st->exit_seq = st->tsc = st->tsc_value = 0;
+    for (unsigned i = 0; i < HS_COMPACT_RIPS; i++)
+        st->rips[i] = 0;
+    st->con_hash = 0x811c9dc5u; /* HS_FNV32_INIT: the hash of no console output */
+}
+
+size_t hs_compact_encode(struct hs_compact *st, const struct hs_event *e, uint8_t *out)
+{
+    const unsigned known = EVF_WINDOW | EVF_ASYNC;
+    unsigned type = e->type, flags = e->flags;
+    int raw = type == EV_NONE || type > EV_TYPE_MAX || (flags & ~known) || (e->arg && !carries_arg(type)) ||
+              (e->value && !carries_value(type)) || (e->aux && !carries_aux(type, flags));
+    unsigned ext = e->seq != st->seq + 1 ? CX_SEQ : 0;
+    if (!raw)
+        ext |= (flags & EVF_WINDOW ? CX_WINDOW : 0) | (flags & EVF_ASYNC ? CX_ASYNC : 0);
+    unsigned slot = rips_find(st->rips, e->rip);
+    int con = e->con_hash != st->con_hash;
+    size_t n = 0;
+    out[n++] = (uint8_t)((raw ? 0 : type) | (con ? CH_CON : 0) | slot << CH_RIP_SHIFT | (ext ? CH_EXT : 0));
+    if (ext)
+        out[n++] = (uint8_t)ext;
+    if (raw) {
+        out[n++] = (uint8_t)type;
+        out[n++] = (uint8_t)flags;
+    }
+    if (ext & CX_SEQ)
+        n += put_varint(out + n, e->seq);
+    if (con) {
+        put_le(out + n, e->con_hash, 4);
+        n += 4;
+    }
+    n += put_varint(out + n, zigzag(e->exit_seq - st->exit_seq));
+    if (slot == CH_RIP_DELTA)
+        n += put_varint(out + n, zigzag(e->rip - st->rips[0]));
+    put_le(out + n, e->digest, 8);
+    n += 8;
+    if (raw || carries_arg(type))
+        n += put_varint(out + n, e->arg);
+    if (raw || carries_value(type))
+        n += put_varint(out + n, type == EV_TSC ? zigzag(e->value - st->tsc_value) : e->value);
+    /* A TSC event's tsc is read just after its value: the gap is small. */
+    n += put_varint(out + n, zigzag(e->tsc - (type == EV_TSC ? e->value : st->tsc)));
+    if (raw || carries_aux(type, flags))
+        n += put_varint(out + n, e->aux);
+
+    st->seq = e->seq;
+    st->exit_seq = e->exit_seq;
+    rips_use(st->rips, slot < HS_COMPACT_RIPS ? slot : HS_COMPACT_RIPS - 1, e->rip);
+    st->tsc = e->tsc;
+    if (type == EV_TSC)
+        st->tsc_value = e->value;
+    st->con_hash = e->con_hash;
+    return n;
+}
+
+/* A bounded reader over one event's bytes: each step is 0 (read), 1 (the input ends first) or -1. */
+struct creader {
+    const uint8_t *p;
+    size_t n, at;
+    char *err;
+    size_t errlen;
+};
+
+static int cr_varint(struct creader *r, uint64_t *v, const char *what)
+{
+    uint64_t x = 0;
+    for (unsigned i = 0;; i++) {
+        if (r->at >= r->n)
+            return 1;
+        unsigned b = r->p[r->at++];
+        /* The tenth byte holds bit 63 alone. */
+        if (i == 9 && b > 1)
+            return fail(r->err, r->errlen, "compact event: %s is a varint longer than 64 bits (byte %zu of the event)",
+                        what, r->at - 1);
+        x |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            *v = x;
+            return 0;
+        }
+    }
+}
+
+static int cr_fixed(struct creader *r, uint64_t *v, unsigned bytes)
+{
+    if (r->n - r->at < bytes)
+        return 1;
+    *v = get_le(r->p + r->at, bytes);
+    r->at += bytes;
+    return 0;
+}
+
+/* Steps of hs_compact_decode: any result but 0 ends it. */
+#define CR(step)                                                                                                   \
+    do {                                                                                                           \
+        int r_ = (step);                                                                                           \
+        if (r_)                                                                                                    \
+            return r_;                                                                                             \
+    } while (0)
+
+int hs_compact_decode(struct hs_compact *st, const uint8_t *in, size_t n, struct hs_event *e, size_t *used,
+                      char *err, size_t errlen)
+{
+    struct creader r = { in, n, 0, err, errlen };
+    struct hs_event d;
+    uint64_t v;
+    CR(cr_fixed(&r, &v, 1));
+    unsigned head = (unsigned)v, ext = 0, slot = head >> CH_RIP_SHIFT & 7;
+    if (head & CH_EXT) {
+        CR(cr_fixed(&r, &v, 1));
+        ext = (unsigned)v;
+        if (ext & ~CX_KNOWN)
+            return fail(err, errlen, "compact event: extension byte 0x%02x has unknown bits 0x%02x", ext,
+                        ext & ~CX_KNOWN);
+    }
+    int raw = !(head & CH_TYPE);
+    if (raw) {
+        if (ext & (CX_WINDOW | CX_ASYNC))
+            return fail(err, errlen, "compact event: raw form (type bits 0) with flag bits in the extension byte 0x%02x",
+                        ext);
+        CR(cr_fixed(&r, &v, 1));
+        d.type = (uint8_t)v;
+        CR(cr_fixed(&r, &v, 1));
+        d.flags = (uint8_t)v;
+    } else {
+        d.type = (uint8_t)(head & CH_TYPE);
+        d.flags = (uint8_t)((ext & CX_WINDOW ? EVF_WINDOW : 0) | (ext & CX_ASYNC ? EVF_ASYNC : 0));
+    }
+    d.seq = st->seq + 1;
+    if (ext & CX_SEQ)
+        CR(cr_varint(&r, &d.seq, "seq"));
+    d.con_hash = st->con_hash;
+    if (head & CH_CON) {
+        CR(cr_fixed(&r, &v, 4));
+        d.con_hash = (uint32_t)v;
+    }
+    CR(cr_varint(&r, &v, "exit_seq delta"));
+    d.exit_seq = st->exit_seq + unzigzag(v);
+    if (slot == CH_RIP_DELTA) {
+        CR(cr_varint(&r, &v, "rip delta"));
+        d.rip = st->rips[0] + unzigzag(v);
+    } else {
+        d.rip = st->rips[slot];
+    }
+    CR(cr_fixed(&r, &d.digest, 8));
+    d.arg = 0;
+    if (raw || carries_arg(d.type)) {
+        CR(cr_varint(&r, &v, "arg"));
+        if (v > 0xffff)
+            return fail(err, errlen, "compact event: arg 0x%lx is wider than 16 bits", v);
+        d.arg = (uint16_t)v;
+    }
+    d.value = 0;
+    if (raw || carries_value(d.type)) {
+        CR(cr_varint(&r, &v, "value"));
+        d.value = d.type == EV_TSC ? st->tsc_value + unzigzag(v) : v;
+    }
+    CR(cr_varint(&r, &v, "tsc delta"));
+    d.tsc = (d.type == EV_TSC ? d.value : st->tsc) + unzigzag(v);
+    d.aux = 0;
+    if (raw || carries_aux(d.type, d.flags))
+        CR(cr_varint(&r, &d.aux, "aux"));
+
+    /* A whole event: only now does the state move. */
+    st->seq = d.seq;
+    st->exit_seq = d.exit_seq;
+    rips_use(st->rips, slot < HS_COMPACT_RIPS ? slot : HS_COMPACT_RIPS - 1, d.rip);
+    st->tsc = d.tsc;
+    if (d.type == EV_TSC)
+        st->tsc_value = d.value;
+    st->con_hash = d.con_hash;
+    *e = d;
+    *used = r.at;
     return 0;
 }
 
@@ -407,9 +655,10 @@ int hs_event_format_time(char *buf, size_t cap, const struct hs_event *e, uint64
 void hs_stats_init(struct hs_stats *s)
 {
     for (unsigned i = 0; i <= EV_TYPE_MAX; i++)
-        s->events[i] = s->bytes[i] = 0;
-    s->total_events = s->total_bytes = 0;
+        s->events[i] = s->bytes[i] = s->log_bytes[i] = 0;
+    s->total_events = s->total_bytes = s->total_log_bytes = 0;
     s->first_tsc = s->last_tsc = 0;
+    s->compact = 0;
 }
 
 void hs_stats_add(struct hs_stats *s, const struct hs_event *e)
@@ -424,6 +673,14 @@ void hs_stats_add(struct hs_stats *s, const struct hs_event *e)
     s->total_bytes += HS_EVENT_SIZE;
 }
 
+void hs_stats_add_compact(struct hs_stats *s, const struct hs_event *e, uint64_t log_bytes)
+{
+    hs_stats_add(s, e);
+    s->compact = 1;
+    s->log_bytes[e->type <= EV_TYPE_MAX ? e->type : EV_NONE] += log_bytes;
+    s->total_log_bytes += log_bytes;
+}
+
 /* v / 1000 as "N.MMM" (v in thousandths). */
 static void sb_milli(struct sb *s, uint64_t v)
 {
@@ -434,16 +691,30 @@ int hs_stats_format(char *buf, size_t cap, const struct hs_stats *s, uint64_t ts
 {
     struct sb b;
     sb_init(&b, buf, cap);
+    /* A compact log's rows: the bytes as read, then what the same events take as 64-byte ones. */
     sb_left(&b, "type", 7);
-    sb_printf(&b, "%13s  %13s\n", "events", "bytes");
+    sb_printf(&b, "%13s  %13s", "events", "bytes");
+    sb_printf(&b, s->compact ? "  %13s\n" : "\n", "fixed bytes");
     for (unsigned t = 0; t <= EV_TYPE_MAX; t++) {
         if (t == EV_NONE && !s->events[t])
             continue; /* invalid types only appear when a caller counted unchecked events */
         sb_left(&b, hs_event_type_name(t), 7);
-        sb_printf(&b, "%13lu  %13lu\n", s->events[t], s->bytes[t]);
+        if (s->compact)
+            sb_printf(&b, "%13lu  %13lu  %13lu\n", s->events[t], s->log_bytes[t], s->bytes[t]);
+        else
+            sb_printf(&b, "%13lu  %13lu\n", s->events[t], s->bytes[t]);
     }
     sb_left(&b, "total", 7);
-    sb_printf(&b, "%13lu  %13lu\n", s->total_events, s->total_bytes);
+    if (s->compact) {
+        sb_printf(&b, "%13lu  %13lu  %13lu\n", s->total_events, s->total_log_bytes, s->total_bytes);
+        if (s->total_events) {
+            sb_printf(&b, "compact bytes per event ");
+            sb_milli(&b, muldiv(s->total_log_bytes, 1000, s->total_events));
+            sb_printf(&b, " (fixed %u)\n", HS_EVENT_SIZE);
+        }
+    } else {
+        sb_printf(&b, "%13lu  %13lu\n", s->total_events, s->total_bytes);
+    }
     if (!tsc_hz || tsc_hz > HS_TSC_HZ_MAX) {
         sb_printf(&b, "guest time unknown (no usable tsc_hz in the header)\n");
         return sb_done(&b);
@@ -459,9 +730,16 @@ int hs_stats_format(char *buf, size_t cap, const struct hs_stats *s, uint64_t ts
     sb_printf(&b, "events per guest second ");
     sb_milli(&b, muldiv(s->total_events, tsc_hz * 1000u, dt));
     /* bits per guest second, then thousandths of a Mbit: 1 kbit/s resolution is plenty. */
-    uint64_t bits = s->total_bytes > UINT64_MAX / 8 ? UINT64_MAX : s->total_bytes * 8;
+    uint64_t bytes = s->compact ? s->total_log_bytes : s->total_bytes;
+    uint64_t bits = bytes > UINT64_MAX / 8 ? UINT64_MAX : bytes * 8;
     sb_printf(&b, "\nlog bandwidth ");
     sb_milli(&b, muldiv(bits, tsc_hz, dt) / 1000u);
     sb_printf(&b, " Mbit per guest second\n");
+    if (s->compact) {
+        bits = s->total_bytes > UINT64_MAX / 8 ? UINT64_MAX : s->total_bytes * 8;
+        sb_printf(&b, "as fixed 64-byte events ");
+        sb_milli(&b, muldiv(bits, tsc_hz, dt) / 1000u);
+        sb_printf(&b, " Mbit per guest second\n");
+    }
     return sb_done(&b);
 }

@@ -52,10 +52,12 @@ struct hs_log_header {
     uint32_t event_size;  /* HS_EVENT_SIZE */
     uint64_t tsc_hz;      /* the Primary's TSC rate, to turn tsc fields into guest time */
     uint32_t mode;        /* enum hs_replay_mode */
-    uint32_t reserved;
+    uint32_t format;      /* HS_LOG_FORMAT_*: how the events after the header are written */
     uint64_t reserved2[4];
 };
 _Static_assert(sizeof(struct hs_log_header) == 64, "log header is 64 bytes");
+#define HS_LOG_FORMAT_FIXED 0u   /* 64-byte events (hs_event_encode) follow the header */
+#define HS_LOG_FORMAT_COMPACT 1u /* compact delta-coded events (hs_compact_encode) follow */
 
 enum hs_replay_mode { MODE_OFF = 0, MODE_EXIT = 1, MODE_ICOUNT = 2, MODE_PMC = 3 };
 

@@ -1,7 +1,8 @@
 /* One loop per core. With two vCPUs on a core (cores=1), the policy is: the current vCPU keeps the
  * core until it must wait (the Primary: for room in the ring or for an interrupt while halted;
  * the Backup: for the Primary to get past its position, or for the lag) or its slice runs out;
- * then the other one runs. A waiting Backup therefore always gives the Primary the core, and a
+ * then the other one runs; the Primary also yields once the Backup is more than LAG_SLACK events
+ * beyond the configured lag. A waiting Backup therefore always gives the Primary the core, and a
  * Primary that has filled the ring gives it to the Backup, so neither can starve the other.
  *
  * State VMX does not switch (FPU/SSE, CR2, the SYSCALL MSRs, KERNEL_GS_BASE) is swapped here when
@@ -67,6 +68,18 @@ static void load(struct cpu *c, struct vcpu *v)
     c->vcpu = v;
 }
 
+/* A Primary sharing its core hands it over once the Backup is this far beyond the lag, so the
+ * lag stays near its configured value instead of drifting to the ring's size. */
+#define LAG_SLACK 512u
+
+static bool backup_behind(const struct vcpu *v)
+{
+    if (v->mode != VCPU_RECORD)
+        return false;
+    const struct hs_shared *sh = v->rp->sh;
+    return !sh->lag_tsc && ring_used((const struct ring_hdr *)sh->ring_mem) > sh->lag_events + LAG_SLACK;
+}
+
 /* One step of v: finish a suspended exit, or enter the guest and handle the exit it comes back with. */
 static enum exit_result step(struct vcpu *v, uint64_t slice)
 {
@@ -114,7 +127,8 @@ void sched_run(struct cpu *c)
             } else {
                 cpu_relax();
             }
-        } else if (r == EXIT_RESUME && other_ready && rdtsc() - v->slice_start > SCHED_SLICE_TSC) {
+        } else if (r == EXIT_RESUME && other_ready &&
+                   (rdtsc() - v->slice_start > SCHED_SLICE_TSC || backup_behind(v))) {
             cur = other;
             c->run[cur]->slice_start = rdtsc();
         }
