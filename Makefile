@@ -36,7 +36,7 @@ IMAGE_CORES = $(if $(filter auto,$(CORES)),2,$(CORES))
 AGENTS := rfork parttrack ckpt
 AGENTS_PRESENT := $(foreach a,$(AGENTS),$(if $(wildcard guest/$(a)/Makefile),$(a)))
 
-.PHONY: bench-ring fuzz FORCE linux run-testguest image-testguest all help deps vmm guests image run check e2e test bench bench-vmm clean agents
+.PHONY: bench-replay bench-ring fuzz FORCE linux run-testguest image-testguest all help deps vmm guests image run check e2e test bench bench-vmm clean agents
 all: vmm guests
 
 help:
@@ -190,7 +190,11 @@ bench-ring:
 bench-%:
 	$(MAKE) -C guest/$* bench
 
-bench: bench-vmm bench-ring $(foreach a,$(AGENTS_PRESENT),bench-$(a))
+# Recording overhead, log bandwidth, replay speed and the lag held, on a Linux workload.
+bench-replay: vmm guests linux
+	host-tools/bench-replay
+
+bench: bench-vmm bench-ring bench-replay $(foreach a,$(AGENTS_PRESENT),bench-$(a))
 
 clean:
 	rm -rf $(B)

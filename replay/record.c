@@ -23,8 +23,7 @@ int hs_lag_check(uint64_t cap, uint64_t lag_events, char *err, size_t errlen)
 {
     /* The Primary needs room for one exit's events on top of the lag, or it would stall with the
      * Backup held back: a deadlock. Twice that keeps the Primary from stalling at every exit. */
-    uint64_t need = lag_events + 2 * HS_EVENTS_PER_EXIT;
-    if (need <= cap)
+    if (lag_events <= cap && cap - lag_events >= 2 * HS_EVENTS_PER_EXIT) /* no overflow for any lag */
         return 0;
     if (err && errlen) {
         /* Freestanding: no snprintf here; the caller prints the numbers. */

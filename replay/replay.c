@@ -13,6 +13,8 @@ int rp_init(struct replayer *r, struct hs_shared *sh, uint64_t perturb)
     r->perturb = perturb;
     r->diverged = false;
     r->mm = (struct hs_mismatch){ 0 };
+    r->ended = false;
+    r->end = (struct hs_event){ 0 };
     return ring_cons_attach(&r->cons, sh->ring_mem, sh->ring_size);
 }
 
@@ -108,7 +110,9 @@ bool rp_take(struct replayer *r, unsigned type, const struct hs_pos *pos, struct
         case EV_IRQ: out->arg ^= 1; break;
         case EV_INTR: out->arg ^= 1; break;
         case EV_END: out->digest ^= 1; break;
-        default: out->value ^= 0x5A; break;
+        case EV_PIO_IN: out->value ^= 0xFF; break;  /* all bits of a byte-wide register */
+        case EV_RX: out->value ^= 0x20; break;      /* another printable character */
+        default: out->value = ~out->value; break;   /* TSC, RAND: far from anything the Primary saw */
         }
     }
     return true;

@@ -47,7 +47,8 @@ void cpuid_table_build(void (*raw)(uint32_t, uint32_t, uint32_t[4]))
     add(raw, HINDSIGHT_CPUID_BASE);
     add(raw, HINDSIGHT_CPUID_BASE + 1);
     raw(0x80000000u, 0, r);
-    uint32_t emax = r[0] >= 0x80000000u && r[0] <= 0x80000020u ? r[0] : 0x80000000u;
+    /* Clamped, not dropped: a CPU with many extended leaves still gets the ones Linux reads. */
+    uint32_t emax = r[0] < 0x80000000u ? 0x80000000u : r[0] > 0x80000020u ? 0x80000020u : r[0];
     for (uint32_t l = 0x80000000u; l <= emax; l++)
         add(raw, l);
 }

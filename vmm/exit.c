@@ -434,8 +434,34 @@ static enum exit_result complete(struct vcpu *v)
     return EXIT_RESUME;
 }
 
+/* A Backup that went astray into a loop without positions would never reach the Primary's end:
+ * once the Primary has stopped, it gets twice the Primary's busy time (plus a margin) to get
+ * there, then it is reported. */
+#define STRAY_MARGIN_TSC (1ull << 30)
+
+static bool backup_astray(struct vcpu *v)
+{
+    return v->mode == VCPU_REPLAY && __atomic_load_n(&v->rp->sh->p_stopped, __ATOMIC_ACQUIRE) &&
+           v->run_ticks > 2 * v->peer->run_ticks + STRAY_MARGIN_TSC;
+}
+
 enum exit_result vmexit_continue(struct vcpu *v)
 {
+    if (v->stage == STAGE_TAKEN && !v->at_position && backup_astray(v)) {
+        struct hs_regs r;
+        vcpu_regs(v, &r);
+        v->pos = (struct hs_pos){ v->exit_seq, r.rip, hs_digest(&r), v->con_hash, 0 };
+        v->rp->diverged = true;
+        v->rp->mm = (struct hs_mismatch){ 0, "the Backup runs on without reaching the Primary's end", { 0 }, v->pos,
+                                          EV_NONE };
+        const struct hs_event *h = rp_head(v->rp);
+        if (h) {
+            v->rp->mm.seq = h->seq;
+            v->rp->mm.expected = *h;
+        }
+        nd_diverged(v);
+        return stopped(v);
+    }
     if (v->stage == STAGE_TAKEN) {
         unsigned reason = v->exit_reason;
         uint32_t raw = v->exit_raw;

@@ -315,6 +315,7 @@ void vmm_main(uint32_t magic, uint64_t mbi)
         v->mode = replay_mode == MODE_OFF ? VCPU_PLAIN : i == 0 ? VCPU_RECORD : VCPU_REPLAY;
         v->rec = &recorder;
         v->rp = &replayer;
+        v->peer = &vcpus[i ^ 1];
         /* The design's OFFSET scheme: the Backup's RAM sits right after the Primary's. */
         if (guest_map_ram(v, &pa, ram + i * cfg.guest_mem, cfg.guest_mem) || guest_load(v, &cfg, &mb, &entry))
             fail_run("load-error");

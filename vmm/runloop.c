@@ -118,7 +118,8 @@ void sched_run(struct cpu *c)
         load(c, v);
         uint64_t t0 = rdtsc();
         enum exit_result r = step(v, slice);
-        v->run_ticks += rdtsc() - t0;
+        if (r != EXIT_WAIT) /* busy time only: a halted or gated vCPU's polling is not its cost */
+            v->run_ticks += rdtsc() - t0;
         bool other_ready = other != cur && !c->run[other]->done;
         if (r == EXIT_WAIT) {
             if (other_ready) {

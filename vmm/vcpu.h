@@ -88,6 +88,7 @@ struct vcpu {
 
     struct recorder *rec;            /* VCPU_RECORD */
     struct replayer *rp;             /* VCPU_REPLAY */
+    const struct vcpu *peer;         /* the other guest (the Backup's Primary) */
     uint64_t perturb;                /* replay_perturb: event number whose value the Backup alters */
 
     uint64_t poll_count, timer_irqs, injected, port80, console_bytes, host_nmis;
