@@ -255,18 +255,24 @@ int hs_log_header_check(const struct hs_log_header *h, char *err, size_t errlen)
 
 /* ---- compact events ------------------------------------------------------------------------ */
 
-/* Header byte: bits 0-2 the type (0: raw form, the type and flags bytes follow), bit 3 the console
- * hash changed, bits 4-6 the RIP's slot in the recent-RIP table (7: a RIP delta follows), bit 7 an
- * extension byte follows. Extension byte: bit 0 seq given, bit 1 EVF_WINDOW, bit 2 EVF_ASYNC. */
+/* Header byte: bits 0-2 the type (0: the raw form, type and flags bytes follow); bit 3 the digest
+ * is the one the RIP's table slot holds; bits 4-6 the RIP's slot in the recent-RIP table (7: not
+ * there, a RIP delta follows); bit 7 an extension byte follows. */
 #define CH_TYPE 0x07u
-#define CH_CON 0x08u
+#define CH_DIGEST 0x08u
 #define CH_RIP_SHIFT 4
 #define CH_RIP_DELTA 7u
 #define CH_EXT 0x80u
+/* Extension byte: seq given, EVF_WINDOW, EVF_ASYNC, the console hash follows, and the signs of the
+ * three deltas that are never negative in a recorder's log (exit_seq, an EV_TSC value, tsc). */
 #define CX_SEQ 0x01u
 #define CX_WINDOW 0x02u
 #define CX_ASYNC 0x04u
-#define CX_KNOWN (CX_SEQ | CX_WINDOW | CX_ASYNC)
+#define CX_CON 0x08u
+#define CX_EXIT_NEG 0x10u
+#define CX_VALUE_NEG 0x20u
+#define CX_TSC_NEG 0x40u
+#define CX_KNOWN 0x7fu
 _Static_assert(HS_COMPACT_RIPS == CH_RIP_DELTA, "every slot number below the delta marker names a slot");
 
 /* Which fields a normal-form event of a type carries (the others are 0 in every valid event; an
@@ -286,7 +292,24 @@ static int carries_aux(unsigned type, unsigned flags)
     return type == EV_END || (flags & EVF_ASYNC);
 }
 
-/* Signed differences as unsigned varints: 0, -1, 1, -2, ... become 0, 1, 2, 3, ... */
+/* The size of now - before (mod 2^64) and whether it is negative (as a signed 64-bit number);
+ * a reader gets back now as before + magnitude or before - magnitude. */
+static uint64_t magnitude(uint64_t now, uint64_t before, unsigned *ext, unsigned neg_bit)
+{
+    uint64_t d = now - before;
+    if (d >> 63) {
+        *ext |= neg_bit;
+        return 0 - d;
+    }
+    return d;
+}
+
+static uint64_t apply(uint64_t before, uint64_t mag, unsigned ext, unsigned neg_bit)
+{
+    return ext & neg_bit ? before - mag : before + mag;
+}
+
+/* Signed RIP differences: 0, -1, 1, -2, ... as 0, 1, 2, 3, ... (zigzag). */
 static uint64_t zigzag(uint64_t d)
 {
     return d << 1 ^ (0 - (d >> 63));
@@ -307,19 +330,25 @@ static size_t put_varint(uint8_t *p, uint64_t v)
     return n;
 }
 
-/* The move-to-front update of the recent-RIP table: rip goes to slot 0, the entries before `from`
- * move down one (from = its old slot, or the last slot, which falls off, for a new RIP). */
-static void rips_use(uint64_t *rips, unsigned from, uint64_t rip)
+/* The move-to-front update of the recent-RIP table: (rip, digest) goes to slot 0 and the entries
+ * before `from` move down one (from = the RIP's old slot, or the last slot, which falls off, for
+ * a RIP that was not in the table). */
+static void rips_use(struct hs_compact *st, unsigned from, uint64_t rip, uint64_t digest)
 {
-    for (unsigned i = from; i > 0; i--)
-        rips[i] = rips[i - 1];
-    rips[0] = rip;
+    if (from >= HS_COMPACT_RIPS)
+        from = HS_COMPACT_RIPS - 1;
+    for (unsigned i = from; i > 0; i--) {
+        st->rips[i] = st->rips[i - 1];
+        st->digests[i] = st->digests[i - 1];
+    }
+    st->rips[0] = rip;
+    st->digests[0] = digest;
 }
 
-static unsigned rips_find(const uint64_t *rips, uint64_t rip)
+static unsigned rips_find(const struct hs_compact *st, uint64_t rip)
 {
     unsigned i = 0;
-    while (i < HS_COMPACT_RIPS && rips[i] != rip)
+    while (i < HS_COMPACT_RIPS && st->rips[i] != rip)
         i++;
     return i; /* HS_COMPACT_RIPS == CH_RIP_DELTA: not there */
 }
@@ -328,7 +357,7 @@ void hs_compact_init(struct hs_compact *st)
 {
     st->seq = st->exit_seq = st->tsc = st->tsc_value = 0;
     for (unsigned i = 0; i < HS_COMPACT_RIPS; i++)
-        st->rips[i] = 0;
+        st->rips[i] = st->digests[i] = 0;
     st->con_hash = 0x811c9dc5u; /* HS_FNV32_INIT: the hash of no console output */
 }
 
@@ -338,13 +367,23 @@ size_t hs_compact_encode(struct hs_compact *st, const struct hs_event *e, uint8_
     unsigned type = e->type, flags = e->flags;
     int raw = type == EV_NONE || type > EV_TYPE_MAX || (flags & ~known) || (e->arg && !carries_arg(type)) ||
               (e->value && !carries_value(type)) || (e->aux && !carries_aux(type, flags));
-    unsigned ext = e->seq != st->seq + 1 ? CX_SEQ : 0;
+    unsigned ext = 0;
+    if (e->seq != st->seq + 1)
+        ext |= CX_SEQ;
     if (!raw)
         ext |= (flags & EVF_WINDOW ? CX_WINDOW : 0) | (flags & EVF_ASYNC ? CX_ASYNC : 0);
-    unsigned slot = rips_find(st->rips, e->rip);
-    int con = e->con_hash != st->con_hash;
+    if (e->con_hash != st->con_hash)
+        ext |= CX_CON;
+    uint64_t exit_mag = magnitude(e->exit_seq, st->exit_seq, &ext, CX_EXIT_NEG);
+    int has_value = raw || carries_value(type);
+    uint64_t value = has_value && type == EV_TSC ? magnitude(e->value, st->tsc_value, &ext, CX_VALUE_NEG) : e->value;
+    /* A TSC event's tsc is read just after the value it delivered: the gap is small. */
+    uint64_t tsc_mag = magnitude(e->tsc, type == EV_TSC ? e->value : st->tsc, &ext, CX_TSC_NEG);
+    unsigned slot = rips_find(st, e->rip);
+    int same_digest = slot < HS_COMPACT_RIPS && st->digests[slot] == e->digest;
+
     size_t n = 0;
-    out[n++] = (uint8_t)((raw ? 0 : type) | (con ? CH_CON : 0) | slot << CH_RIP_SHIFT | (ext ? CH_EXT : 0));
+    out[n++] = (uint8_t)((raw ? 0 : type) | (same_digest ? CH_DIGEST : 0) | slot << CH_RIP_SHIFT | (ext ? CH_EXT : 0));
     if (ext)
         out[n++] = (uint8_t)ext;
     if (raw) {
@@ -353,27 +392,28 @@ size_t hs_compact_encode(struct hs_compact *st, const struct hs_event *e, uint8_
     }
     if (ext & CX_SEQ)
         n += put_varint(out + n, e->seq);
-    if (con) {
+    if (ext & CX_CON) {
         put_le(out + n, e->con_hash, 4);
         n += 4;
     }
-    n += put_varint(out + n, zigzag(e->exit_seq - st->exit_seq));
+    n += put_varint(out + n, exit_mag);
     if (slot == CH_RIP_DELTA)
         n += put_varint(out + n, zigzag(e->rip - st->rips[0]));
-    put_le(out + n, e->digest, 8);
-    n += 8;
+    if (!same_digest) {
+        put_le(out + n, e->digest, 8);
+        n += 8;
+    }
     if (raw || carries_arg(type))
         n += put_varint(out + n, e->arg);
-    if (raw || carries_value(type))
-        n += put_varint(out + n, type == EV_TSC ? zigzag(e->value - st->tsc_value) : e->value);
-    /* A TSC event's tsc is read just after its value: the gap is small. */
-    n += put_varint(out + n, zigzag(e->tsc - (type == EV_TSC ? e->value : st->tsc)));
+    if (has_value)
+        n += put_varint(out + n, value);
+    n += put_varint(out + n, tsc_mag);
     if (raw || carries_aux(type, flags))
         n += put_varint(out + n, e->aux);
 
     st->seq = e->seq;
     st->exit_seq = e->exit_seq;
-    rips_use(st->rips, slot < HS_COMPACT_RIPS ? slot : HS_COMPACT_RIPS - 1, e->rip);
+    rips_use(st, slot, e->rip, e->digest);
     st->tsc = e->tsc;
     if (type == EV_TSC)
         st->tsc_value = e->value;
@@ -440,6 +480,9 @@ int hs_compact_decode(struct hs_compact *st, const uint8_t *in, size_t n, struct
             return fail(err, errlen, "compact event: extension byte 0x%02x has unknown bits 0x%02x", ext,
                         ext & ~CX_KNOWN);
     }
+    if ((head & CH_DIGEST) && slot == CH_RIP_DELTA)
+        return fail(err, errlen, "compact event: header 0x%02x repeats the digest of a RIP that is not in the table",
+                    head);
     int raw = !(head & CH_TYPE);
     if (raw) {
         if (ext & (CX_WINDOW | CX_ASYNC))
@@ -453,23 +496,30 @@ int hs_compact_decode(struct hs_compact *st, const uint8_t *in, size_t n, struct
         d.type = (uint8_t)(head & CH_TYPE);
         d.flags = (uint8_t)((ext & CX_WINDOW ? EVF_WINDOW : 0) | (ext & CX_ASYNC ? EVF_ASYNC : 0));
     }
+    int has_value = raw || carries_value(d.type);
+    if ((ext & CX_VALUE_NEG) && !(has_value && d.type == EV_TSC))
+        return fail(err, errlen, "compact event: extension byte 0x%02x gives a value sign, but %s events carry no "
+                    "value delta", ext, hs_event_type_name(d.type));
     d.seq = st->seq + 1;
     if (ext & CX_SEQ)
         CR(cr_varint(&r, &d.seq, "seq"));
     d.con_hash = st->con_hash;
-    if (head & CH_CON) {
+    if (ext & CX_CON) {
         CR(cr_fixed(&r, &v, 4));
         d.con_hash = (uint32_t)v;
     }
     CR(cr_varint(&r, &v, "exit_seq delta"));
-    d.exit_seq = st->exit_seq + unzigzag(v);
+    d.exit_seq = apply(st->exit_seq, v, ext, CX_EXIT_NEG);
     if (slot == CH_RIP_DELTA) {
         CR(cr_varint(&r, &v, "rip delta"));
         d.rip = st->rips[0] + unzigzag(v);
     } else {
         d.rip = st->rips[slot];
     }
-    CR(cr_fixed(&r, &d.digest, 8));
+    if (head & CH_DIGEST)
+        d.digest = st->digests[slot];
+    else
+        CR(cr_fixed(&r, &d.digest, 8));
     d.arg = 0;
     if (raw || carries_arg(d.type)) {
         CR(cr_varint(&r, &v, "arg"));
@@ -478,12 +528,12 @@ int hs_compact_decode(struct hs_compact *st, const uint8_t *in, size_t n, struct
         d.arg = (uint16_t)v;
     }
     d.value = 0;
-    if (raw || carries_value(d.type)) {
+    if (has_value) {
         CR(cr_varint(&r, &v, "value"));
-        d.value = d.type == EV_TSC ? st->tsc_value + unzigzag(v) : v;
+        d.value = d.type == EV_TSC ? apply(st->tsc_value, v, ext, CX_VALUE_NEG) : v;
     }
     CR(cr_varint(&r, &v, "tsc delta"));
-    d.tsc = (d.type == EV_TSC ? d.value : st->tsc) + unzigzag(v);
+    d.tsc = apply(d.type == EV_TSC ? d.value : st->tsc, v, ext, CX_TSC_NEG);
     d.aux = 0;
     if (raw || carries_aux(d.type, d.flags))
         CR(cr_varint(&r, &d.aux, "aux"));
@@ -491,7 +541,7 @@ int hs_compact_decode(struct hs_compact *st, const uint8_t *in, size_t n, struct
     /* A whole event: only now does the state move. */
     st->seq = d.seq;
     st->exit_seq = d.exit_seq;
-    rips_use(st->rips, slot < HS_COMPACT_RIPS ? slot : HS_COMPACT_RIPS - 1, d.rip);
+    rips_use(st, slot, d.rip, d.digest);
     st->tsc = d.tsc;
     if (d.type == EV_TSC)
         st->tsc_value = d.value;

@@ -36,33 +36,34 @@ int hs_log_header_check(const struct hs_log_header *h, char *err, size_t errlen)
 
 /* ---- the compact log format (docs/replay-log.md "Compact events") ----------------------------
  * The ring carries fixed 64-byte events; the log handed out of the machine carries each event as
- * a header byte and the fields that are not implied by the previous events: deltas as LEB128
- * varints (signed ones zigzag-coded), the digest raw, the RIP as a slot of a table of recent RIPs
- * when it is one of them. Lossless for any struct hs_event, valid or not (an event a valid
- * stream never holds takes the longer "raw" form). Encoder and decoder each keep a struct
+ * a header byte and only what the previous events do not imply: deltas as LEB128 varints, the
+ * digest raw unless it repeats the one last seen at the same RIP, the RIP as a slot of a table of
+ * recent RIPs when it is one of them. Lossless for any struct hs_event, valid or not (an event a
+ * valid stream never holds takes the longer "raw" form). Encoder and decoder each keep a struct
  * hs_compact, started with hs_compact_init and fed the same events in the same order. */
 
 /* Recent RIPs a compact event can name by slot (header bits 4-6; 7 = a delta follows). */
 #define HS_COMPACT_RIPS 7u
-/* The most bytes hs_compact_encode writes for one event (header, extension, raw type and flags,
- * seq, console hash, exit delta, RIP delta, digest, arg, value, tsc, aux: 1+1+2+10+4+10+10+8+3+
- * 10+10+10). */
+/* The most bytes hs_compact_encode writes for one event: header, extension, raw type and flags
+ * (1+1+2), seq (10), console hash (4), exit_seq delta (10), RIP delta (10), digest (8), arg (3),
+ * value (10), tsc delta (10), aux (10). */
 #define HS_COMPACT_MAX 79u
 
 /* The state one compact event is coded against: what the previous events left. */
 struct hs_compact {
-    uint64_t seq;                    /* the previous event's number (0 at the start) */
-    uint64_t exit_seq;               /* the previous event's exit_seq */
-    uint64_t tsc;                    /* the previous event's tsc field */
-    uint64_t tsc_value;              /* the value of the previous EV_TSC event */
-    uint64_t rips[HS_COMPACT_RIPS];  /* recent distinct RIPs, most recent first (rips[0]: the previous event's) */
-    uint32_t con_hash;               /* the previous event's console hash (HS_FNV32_INIT at the start) */
+    uint64_t seq;                      /* the previous event's number (0 at the start) */
+    uint64_t exit_seq;                 /* the previous event's exit_seq */
+    uint64_t tsc;                      /* the previous event's tsc field */
+    uint64_t tsc_value;                /* the value of the previous EV_TSC event */
+    uint64_t rips[HS_COMPACT_RIPS];    /* recent distinct RIPs, most recent first (rips[0]: the previous event's) */
+    uint64_t digests[HS_COMPACT_RIPS]; /* the digest of the last event at each of those RIPs */
+    uint32_t con_hash;                 /* the previous event's console hash (HS_FNV32_INIT at the start) */
 };
 
 /* The state at the start of a log (encoder and decoder alike). */
 void hs_compact_init(struct hs_compact *st);
 /* Appends e's compact encoding to out (room for HS_COMPACT_MAX bytes), advances st; returns the
- * number of bytes written (at least 11). */
+ * number of bytes written (at least 4). */
 size_t hs_compact_encode(struct hs_compact *st, const struct hs_event *e, uint8_t *out);
 /* Decodes the event at in[0..n): 0 with *e and *used (its byte count) and st advanced; 1 if the n
  * bytes are a proper prefix of an event (more input needed; st, *e and *used untouched); -1 with

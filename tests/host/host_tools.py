@@ -506,15 +506,15 @@ def t_mkiso_help(tmp):
 # Logs are built here byte by byte from docs/replay-log.md (not with the codec under test).
 
 LOG_EVENT = struct.Struct("<BBHIQQQQQQQ")  # type flags arg con_hash seq exit_seq rip digest value tsc aux
-LOG_HEADER = struct.Struct("<QIIQII32x")   # magic version event_size tsc_hz mode reserved reserved2[4]
+LOG_HEADER = struct.Struct("<QIIQII32x")   # magic version event_size tsc_hz mode format reserved2[4]
 LOG_MAGIC = 0x474F4C5448474953            # "SIGHTLOG"
 EV_TSC, EV_RAND, EV_PIO_IN, EV_IRQ, EV_RX, EV_INTR, EV_END = range(1, 8)
 EVF_WINDOW = 1
 LOG_HZ = 1_400_000_000                     # 1.4 GHz: the sample's events are 1 us apart
 
 
-def log_header(magic=LOG_MAGIC, version=1, event_size=64, tsc_hz=LOG_HZ, mode=1):
-    return LOG_HEADER.pack(magic, version, event_size, tsc_hz, mode, 0)
+def log_header(magic=LOG_MAGIC, version=1, event_size=64, tsc_hz=LOG_HZ, mode=1, fmt=0):
+    return LOG_HEADER.pack(magic, version, event_size, tsc_hz, mode, fmt)
 
 
 def log_event(seq, typ, arg=0, value=0, aux=0, flags=0):
@@ -553,6 +553,134 @@ SAMPLE_LINES = [
     "#8 end    exit=108 rip=ffffffff81000080 digest=8888888888888888 outcome=panic console=1234 state=abcdef0123456789 "
     "con=811c9dcd t=+0.000007s",
 ]
+
+
+# The compact format (docs/replay-log.md "Compact events"), written here from the document.
+M64 = (1 << 64) - 1
+COMPACT_RIPS = 7
+CARRIES_ARG = (EV_RAND, EV_PIO_IN, EV_IRQ, EV_INTR, EV_END)
+CARRIES_VALUE = (EV_TSC, EV_RAND, EV_PIO_IN, EV_RX, EV_END)
+
+
+def varint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append(v & 0x7F | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+class CompactEncoder:
+    def __init__(self):
+        self.seq = self.exit_seq = self.tsc = self.tsc_value = 0
+        self.rips = [0] * COMPACT_RIPS
+        self.digests = [0] * COMPACT_RIPS
+        self.con = 0x811C9DC5
+
+    def encode(self, raw64):
+        """One 64-byte event (LOG_EVENT layout) as its compact bytes."""
+        typ, flags, arg, con, seq, exit_seq, rip, digest, value, tsc, aux = LOG_EVENT.unpack(raw64)
+        carries_aux = typ == EV_END or flags & 2
+        raw = not 1 <= typ <= 7 or flags & ~3 or (arg and typ not in CARRIES_ARG) or \
+            (value and typ not in CARRIES_VALUE) or (aux and not carries_aux)
+        ext = 0
+        if seq != (self.seq + 1) & M64:
+            ext |= 0x01
+        if not raw:
+            ext |= (0x02 if flags & 1 else 0) | (0x04 if flags & 2 else 0)
+        if con != self.con:
+            ext |= 0x08
+
+        def mag(now, before, bit):
+            nonlocal ext
+            d = (now - before) & M64
+            if d >> 63:
+                ext |= bit
+                return (-d) & M64
+            return d
+        exit_mag = mag(exit_seq, self.exit_seq, 0x10)
+        has_value = raw or typ in CARRIES_VALUE
+        val = mag(value, self.tsc_value, 0x20) if has_value and typ == EV_TSC else value
+        tsc_mag = mag(tsc, value if typ == EV_TSC else self.tsc, 0x40)
+        slot = self.rips.index(rip) if rip in self.rips else 7
+        same_digest = slot < 7 and self.digests[slot] == digest
+        out = bytearray([(0 if raw else typ) | (0x08 if same_digest else 0) | slot << 4 | (0x80 if ext else 0)])
+        if ext:
+            out.append(ext)
+        if raw:
+            out += bytes([typ, flags])
+        if ext & 0x01:
+            out += varint(seq)
+        if ext & 0x08:
+            out += struct.pack("<I", con)
+        out += varint(exit_mag)
+        if slot == 7:
+            d = (rip - self.rips[0]) & M64
+            out += varint((d << 1 ^ (M64 if d >> 63 else 0)) & M64)  # zigzag
+        if not same_digest:
+            out += struct.pack("<Q", digest)
+        if raw or typ in CARRIES_ARG:
+            out += varint(arg)
+        if has_value:
+            out += varint(val)
+        out += varint(tsc_mag)
+        if raw or carries_aux:
+            out += varint(aux)
+        # Move to front: the RIP's old slot, or the last one (dropped) for a new RIP.
+        frm = min(slot, COMPACT_RIPS - 1)
+        del self.rips[frm], self.digests[frm]
+        self.rips.insert(0, rip)
+        self.digests.insert(0, digest)
+        self.seq, self.exit_seq, self.tsc, self.con = seq, exit_seq, tsc, con
+        if typ == EV_TSC:
+            self.tsc_value = value
+        return bytes(out)
+
+
+def compact_events(events):
+    """The compact encodings of a list of 64-byte events, one bytes object each."""
+    enc = CompactEncoder()
+    return [enc.encode(e) for e in events]
+
+
+def compact_log(events, **kw):
+    return log_header(fmt=1, **kw) + b"".join(compact_events(events))
+
+
+def random_events(n, seed):
+    """n valid events of every type: a few RIP sites and repeating digests (like an idle guest),
+    console output now and then, some window flags, a gap in the numbering."""
+    import random
+    r = random.Random(seed)
+    sites = [0xFFFFFFFF81000000 + r.randrange(1 << 24) for _ in range(9)]
+    out, exit_seq, tsc, con, digests = [], 10, 10 ** 9, 0x811C9DC5, {}
+    for seq in range(1, n + 1):
+        typ = r.choice([EV_TSC] * 12 + [EV_RAND, EV_PIO_IN, EV_IRQ, EV_RX, EV_INTR])
+        exit_seq += r.randrange(0, 6) if typ in (EV_IRQ, EV_RX, EV_INTR) else r.randrange(1, 6)
+        tsc += r.randrange(300, 20000)
+        rip = r.choice(sites) if r.random() < 0.9 else 0xFFFFFFFF81000000 + r.randrange(1 << 24)
+        digest = digests.setdefault(rip, r.getrandbits(64)) if r.random() < 0.3 else r.getrandbits(64)
+        if r.random() < 0.05:
+            con = r.getrandbits(32)
+        flags = arg = value = 0
+        t = tsc
+        if typ == EV_TSC:
+            value, t = tsc, tsc + r.randrange(40, 400)
+        elif typ == EV_RAND:
+            arg = r.randrange(4)
+            value = r.getrandbits(64) if arg & 1 else 0
+        elif typ == EV_PIO_IN:
+            arg, value = r.choice([0x40, 0x61, 0x71]), r.randrange(256)
+        elif typ == EV_IRQ:
+            arg = r.randrange(16)
+        elif typ == EV_RX:
+            value = r.randrange(256)
+        else:
+            arg, flags = r.randrange(8, 256), r.choice([0, EVF_WINDOW])
+        out.append(LOG_EVENT.pack(typ, flags, arg, con, seq, exit_seq, rip, digest, value, t, 0))
+    out.append(LOG_EVENT.pack(EV_END, 0, 1, con, n + 1, exit_seq, sites[0], 7, 4321, tsc + 5, 0xFEED))
+    return out
 
 
 def hlog(tmp, data, *args):
@@ -668,6 +796,148 @@ def t_hlog_help(tmp):
     check(r.returncode == 2 and b"unknown option --frobnicate" in r.stderr, f"bad option: exit {r.returncode}")
 
 
+def t_hlog_compact_decode(tmp):
+    # The same events in both formats decode to the same lines; only the first line names the format.
+    r = hlog(tmp, compact_log(sample_events()))
+    check(r.returncode == 0, f"exit {r.returncode}: {errtail(r.stderr)}")
+    check(r.stderr == b"", f"stderr: {oneline(r.stderr)}")
+    lines = r.stdout.decode().splitlines()
+    check(lines[0] == SAMPLE_LINES[0] + ", compact events", f"first line {lines[0]!r}")
+    check(lines[1:] == SAMPLE_LINES[1:], f"lines differ from the fixed log's: {oneline(r.stdout)}")
+    # A longer stream (RIP table, repeated digests, console changes, a gap in the numbering is
+    # an error in both) against the fixed log of the same events.
+    events = random_events(3000, 11)
+    fixed = run([HLOG, "-"], input=log_header() + b"".join(events))
+    check(fixed.returncode == 0, f"fixed: exit {fixed.returncode}: {errtail(fixed.stderr)}")
+    comp = run([HLOG, "-"], input=compact_log(events))
+    check(comp.returncode == 0, f"compact: exit {comp.returncode}: {errtail(comp.stderr)}")
+    fl, cl = fixed.stdout.decode().splitlines(), comp.stdout.decode().splitlines()
+    check(len(fl) == len(events) + 1, f"fixed: {len(fl)} lines")
+    diff = [i for i, (a, b) in enumerate(zip(fl[1:], cl[1:])) if a != b]
+    check(len(cl) == len(fl) and not diff,
+          f"compact: {len(cl)} lines; first difference at {diff[:1]}: {cl[1 + diff[0]] if diff else ''}")
+    # --from/--count select the same events.
+    a = run([HLOG, "--from", "1000", "--count", "5", "-"], input=compact_log(events))
+    check(a.returncode == 0 and a.stdout.decode().splitlines()[1:] == fl[1000:1005],
+          f"--from 1000 --count 5: exit {a.returncode}, {oneline(a.stdout)}")
+
+
+def t_hlog_compact_pipe_chunks(tmp):
+    # From a pipe written a few bytes at a time (every event split across reads).
+    events = random_events(400, 5)
+    data = compact_log(events)
+    want = run([HLOG, "-"], input=log_header() + b"".join(events)).stdout.decode().splitlines()[1:]
+    import threading
+    p = subprocess.Popen([HLOG, "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=dict(os.environ, LC_ALL="C"))
+    got = {}
+    readers = [threading.Thread(target=lambda k=k, f=f: got.__setitem__(k, f.read()))
+               for k, f in (("out", p.stdout), ("err", p.stderr))]
+    for t in readers:
+        t.start()
+    try:
+        for i in range(0, len(data), 7):
+            p.stdin.write(data[i:i + 7])
+            p.stdin.flush()
+    finally:
+        p.stdin.close()
+        rc = p.wait(timeout=120)
+        for t in readers:
+            t.join(60)
+    check(rc == 0, f"exit {rc}: {errtail(got.get('err', b''))}")
+    lines = got.get("out", b"").decode().splitlines()[1:]
+    check(lines == want, f"{len(lines)} lines, want {len(want)}; first: {lines[:1]}")
+
+
+def compact_stats_rows(out):
+    rows = {}
+    for l in out.splitlines():
+        f = l.split()
+        if len(f) == 4 and f[1].isdigit():
+            rows[f[0]] = tuple(int(x) for x in f[1:])
+    return rows
+
+
+def t_hlog_compact_stats(tmp):
+    events = sample_events()
+    sizes = [len(c) for c in compact_events(events)]
+    r = hlog(tmp, compact_log(events), "--stats")
+    check(r.returncode == 0, f"exit {r.returncode}: {errtail(r.stderr)}")
+    out = r.stdout.decode()
+    check(re.search(r"^type +events +bytes +fixed bytes$", out, re.M), f"no 4-column table: {oneline(out)}")
+    rows = compact_stats_rows(out)
+    for name, typ in (("tsc", EV_TSC), ("rand", EV_RAND), ("pio_in", EV_PIO_IN), ("irq", EV_IRQ), ("rx", EV_RX),
+                      ("intr", EV_INTR), ("end", EV_END)):
+        idx = [i for i, e in enumerate(events) if e[0] == typ]
+        want = (len(idx), sum(sizes[i] for i in idx), 64 * len(idx))
+        check(rows.get(name) == want, f"row {name}: {rows.get(name)}, expected {want}")
+    total = sum(sizes)
+    check(rows.get("total") == (8, total, 512), f"total: {rows.get('total')}, expected {(8, total, 512)}")
+    per = total * 1000 // 8
+    check(f"compact bytes per event {per // 1000}.{per % 1000:03d} (fixed 64)" in out, f"per event: {oneline(out)}")
+    check("guest time 0.000007 s (tsc 5000 to 14800 at 1400000000 Hz)" in out, f"guest time: {oneline(out)}")
+    check("events per guest second 1142857.142" in out, f"events/s: {oneline(out)}")
+    # bits per guest second of the compact bytes, in thousandths of a Mbit, as the codec rounds.
+    mbit = total * 8 * LOG_HZ // 9800 // 1000
+    check(f"log bandwidth {mbit // 1000}.{mbit % 1000:03d} Mbit per guest second" in out, f"bandwidth: {oneline(out)}")
+    check("as fixed 64-byte events 585.142 Mbit per guest second" in out, f"fixed bandwidth: {oneline(out)}")
+    check(total < 512 // 2, f"{total} compact bytes for 8 events")
+    # The fixed log's table is unchanged (three columns).
+    r = hlog(tmp, sample_log(), "--stats")
+    check("fixed bytes" not in r.stdout.decode() and "as fixed" not in r.stdout.decode(), "fixed log shows compact rows")
+
+
+def t_hlog_compact_truncated(tmp):
+    events = sample_events()
+    parts = compact_events(events)
+    whole = b"".join(parts[:7])
+    last = parts[7]
+    for cut in range(1, len(last)):
+        r = hlog(tmp, log_header(fmt=1) + whole + last[:cut])
+        check(r.returncode == 1, f"cut {cut}: exit {r.returncode}")
+        msg = f"truncated: {cut} trailing bytes after 7 whole events (an incomplete compact event)".encode()
+        check(msg in r.stderr, f"cut {cut}: {errtail(r.stderr)}")
+        check(r.stdout.decode().splitlines()[1:] == SAMPLE_LINES[1:8], f"cut {cut}: the 7 whole events not printed")
+    # Through a pipe too, and --stats still counts the whole ones.
+    r = run([HLOG, "--stats", "-"], input=log_header(fmt=1) + whole + last[:3])
+    check(r.returncode == 1 and b"after 7 whole events" in r.stderr, f"stdin: exit {r.returncode}, {errtail(r.stderr)}")
+    check(compact_stats_rows(r.stdout.decode()).get("total", (0,))[0] == 7, f"stats: {oneline(r.stdout)}")
+    # Header only: a clean, empty log.
+    r = hlog(tmp, log_header(fmt=1))
+    check(r.returncode == 0 and len(r.stdout.decode().splitlines()) == 1, f"header only: exit {r.returncode}")
+
+
+def t_hlog_compact_invalid(tmp):
+    events = sample_events()
+    parts = compact_events(events)
+    at = 64 + sum(len(p) for p in parts[:3])
+    # An extension byte with its reserved bit set, in event index 3.
+    bad = bytearray(parts[3])
+    bad[0] |= 0x80
+    bad[1:1] = b"\x80"
+    r = hlog(tmp, log_header(fmt=1) + b"".join(parts[:3]) + bytes(bad) + b"".join(parts[4:]))
+    check(r.returncode == 1, f"reserved bit: exit {r.returncode}")
+    check(f"invalid event at index 3 (byte offset {at}): compact event: extension byte 0x80 has unknown bits".encode()
+          in r.stderr, f"reserved bit: {errtail(r.stderr)}")
+    check(r.stdout.decode().splitlines() == [SAMPLE_LINES[0] + ", compact events"] + SAMPLE_LINES[1:4],
+          f"reserved bit: stdout {oneline(r.stdout)}")
+    # A lost event: the next one's number is explicit and the check sees the gap.
+    ev = events[:4] + events[5:]
+    r = hlog(tmp, compact_log(ev))
+    at = 64 + sum(len(p) for p in compact_events(ev)[:4])
+    check(r.returncode == 1 and f"index 4 (byte offset {at}): intr event: event number 6, expected 5".encode()
+          in r.stderr, f"lost event: exit {r.returncode}, {errtail(r.stderr)}")
+    # An invalid event is carried faithfully (raw form) and rejected as in a fixed log.
+    ev = sample_events()
+    ev[2] = log_event(3, 9)
+    r = hlog(tmp, compact_log(ev))
+    check(r.returncode == 1 and b"invalid event at index 2 (byte offset " in r.stderr and
+          b"unknown event type 9" in r.stderr, f"type 9: exit {r.returncode}, {errtail(r.stderr)}")
+    r = hlog(tmp, log_header(fmt=2) + b"".join(parts))
+    check(r.returncode == 1 and b"bad log header: unknown log format 2" in r.stderr,
+          f"format 2: exit {r.returncode}, {errtail(r.stderr)}")
+
+
 TESTS = [
     ("extract_gzip_bzimage", t_extract_gzip),
     ("extract_xz_bzimage", t_extract_xz),
@@ -694,6 +964,11 @@ TESTS = [
     ("hindsight_log_invalid_event", t_hlog_invalid_event),
     ("hindsight_log_missing_file", t_hlog_missing_file),
     ("hindsight_log_help", t_hlog_help),
+    ("hindsight_log_compact_decode", t_hlog_compact_decode),
+    ("hindsight_log_compact_pipe_chunks", t_hlog_compact_pipe_chunks),
+    ("hindsight_log_compact_stats", t_hlog_compact_stats),
+    ("hindsight_log_compact_truncated", t_hlog_compact_truncated),
+    ("hindsight_log_compact_invalid", t_hlog_compact_invalid),
 ]
 
 

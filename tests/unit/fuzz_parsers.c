@@ -1,8 +1,8 @@
 /* libFuzzer harness for the parsers that read outside input: the multiboot2 information
  * (mb2_parse, then the memory map fed to palloc), the config module (config_parse) and
  * the guest kernel image (pvh_load_elf), and the replay log as hindsight-log reads it (header
- * and events through replay/codec.c). Only built with -DHS_FUZZ; the unit-test build sees an
- * empty file.
+ * and events, fixed and compact, through replay/codec.c). Only built with -DHS_FUZZ; the
+ * unit-test build sees an empty file.
  *
  * Build (from the repository root):
  *   clang -std=c11 -g -O1 -D_GNU_SOURCE -DHS_FUZZ -fsanitize=fuzzer,address,undefined \
@@ -153,15 +153,136 @@ static void check_err(const char *err, size_t n)
         __builtin_trap();
 }
 
-/* The input as a log file: a header, then 64-byte events (a trailing partial one ignored, as
- * hindsight-log reports it without decoding it). Whatever the bytes, every codec call must stay
- * in its buffers and keep its promises; the header's verdict does not stop the event checks,
- * since the VMM checks ring events that never had a header. */
+/* What hindsight-log does with one decoded event (checks, a line, a truncated line, stats);
+ * i is its index in the log. */
+static void fuzz_replay_event(const struct hs_event *ep, uint64_t i, const struct hs_log_header *h, uint64_t *base,
+                              unsigned cap_seed)
+{
+    struct hs_event e = *ep;
+    char err[200], line[HS_EVENT_LINE_MAX];
+    int ok_seq = hs_event_check(&e, i + 1, err, sizeof(err)) == 0;
+    if (!ok_seq)
+        check_err(err, sizeof(err));
+    int ok_any = hs_event_check(&e, 0, err, sizeof(err)) == 0;
+    if (!ok_any)
+        check_err(err, sizeof(err));
+    /* Passing with a number means passing without one; a valid event has a name, an outcome. */
+    if (ok_seq && (!ok_any || e.seq != i + 1))
+        __builtin_trap();
+    if (ok_any && (!strcmp(hs_event_type_name(e.type), "unknown") ||
+                   (e.type == EV_END && !strcmp(hs_outcome_name(e.arg), "unknown"))))
+        __builtin_trap();
+    if (i == 0)
+        *base = e.tsc;
+    /* Any tsc_hz, not just a valid header's: the formatter must guard its own arithmetic. */
+    int n = hs_event_format_time(line, sizeof(line), &e, h->tsc_hz, *base);
+    if (n <= 0 || (size_t)n >= sizeof(line) || strlen(line) != (size_t)n)
+        __builtin_trap();
+    /* Truncated into an exact-size heap buffer: ASan sees any byte written past cap. */
+    size_t cap = cap_seed % ((size_t)n + 2);
+    char *small = cap ? malloc(cap) : NULL;
+    if (hs_event_format_time(small, cap, &e, h->tsc_hz, *base) != n)
+        __builtin_trap();
+    if (cap && (strlen(small) != cap - 1 || strncmp(small, line, cap - 1)))
+        __builtin_trap();
+    free(small);
+    if (hs_event_format(line, sizeof(line), &e) > n) /* the time only ever adds */
+        __builtin_trap();
+}
+
+/* Two coder states alike, field by field (memcmp would see the padding). */
+static int compact_eq(const struct hs_compact *a, const struct hs_compact *b)
+{
+    for (unsigned k = 0; k < HS_COMPACT_RIPS; k++)
+        if (a->rips[k] != b->rips[k] || a->digests[k] != b->digests[k])
+            return 0;
+    return a->seq == b->seq && a->exit_seq == b->exit_seq && a->tsc == b->tsc && a->tsc_value == b->tsc_value &&
+           a->con_hash == b->con_hash;
+}
+
+/* e through a compact encoder (enc) and back through its own decoder (re): lossless whatever e
+ * holds, within HS_COMPACT_MAX bytes, the two states in step. */
+static void fuzz_compact_round_trip(struct hs_compact *enc, struct hs_compact *re, const struct hs_event *e)
+{
+    uint8_t buf[HS_COMPACT_MAX];
+    char err[200];
+    size_t n = hs_compact_encode(enc, e, buf), used = 0;
+    if (n < 4 || n > HS_COMPACT_MAX)
+        __builtin_trap();
+    /* From an exact-size heap copy: ASan sees a read past the event. */
+    uint8_t *copy = malloc(n);
+    memcpy(copy, buf, n);
+    struct hs_event d;
+    if (hs_compact_decode(re, copy, n, &d, &used, err, sizeof(err)) != 0 || used != n || memcmp(&d, e, sizeof(d)) ||
+        !compact_eq(re, enc))
+        __builtin_trap();
+    free(copy);
+}
+
+/* The events of a compact log, decoded as hindsight-log does until an error or the end: every
+ * decode reads only its n bytes (the input is libFuzzer's exact-size buffer), every proper
+ * prefix of a decoded event is "need more" with the state untouched, and each decoded event
+ * re-encodes losslessly. */
+static void fuzz_replaylog_compact(const uint8_t *data, size_t size, const struct hs_log_header *h)
+{
+    struct hs_compact dec, enc, re;
+    hs_compact_init(&dec);
+    hs_compact_init(&enc);
+    hs_compact_init(&re);
+    struct hs_stats st;
+    hs_stats_init(&st);
+    uint64_t base = 0, i = 0, total = 0;
+    char err[200];
+    for (size_t off = sizeof(*h); off < size; i++) {
+        struct hs_compact before = dec;
+        struct hs_event e;
+        size_t used = 0;
+        err[0] = 0;
+        int r = hs_compact_decode(&dec, data + off, size - off, &e, &used, err, sizeof(err));
+        if (r == 1 || r == -1) {
+            if (!compact_eq(&dec, &before))
+                __builtin_trap();
+            if (r == -1)
+                check_err(err, sizeof(err));
+            break;
+        }
+        if (r != 0 || used < 4 || used > HS_COMPACT_MAX || used > size - off)
+            __builtin_trap();
+        /* Cut short: more input needed, nothing moved. */
+        size_t cuts[2] = { used - 1, data[off] % used };
+        for (unsigned c = 0; c < 2; c++) {
+            struct hs_compact again = before;
+            struct hs_event x;
+            size_t u = 777;
+            if (hs_compact_decode(&again, data + off, cuts[c], &x, &u, err, sizeof(err)) != 1 || u != 777 ||
+                !compact_eq(&again, &before))
+                __builtin_trap();
+        }
+        fuzz_compact_round_trip(&enc, &re, &e);
+        fuzz_replay_event(&e, i, h, &base, data[off + used - 1]);
+        hs_stats_add_compact(&st, &e, used);
+        total += used;
+        off += used;
+    }
+    char table[2048];
+    int n = hs_stats_format(table, sizeof(table), &st, h->tsc_hz);
+    if (n <= 0 || (size_t)n >= sizeof(table) || strlen(table) != (size_t)n)
+        __builtin_trap();
+    if (st.total_events != i || st.total_log_bytes != total)
+        __builtin_trap();
+}
+
+/* The input as a log file: a header, then events: compact ones if the header's format says so
+ * (whether or not the rest of the header is valid), else 64-byte ones (a trailing partial one
+ * ignored, as hindsight-log reports it without decoding it), which also go through the compact
+ * codec and back. Whatever the bytes, every codec call must stay in its buffers and keep its
+ * promises; the header's verdict does not stop the event checks, since the VMM checks ring
+ * events that never had a header. */
 static void fuzz_replaylog(const uint8_t *data, size_t size)
 {
     struct hs_log_header h;
     uint8_t raw[HS_EVENT_SIZE];
-    char err[200], line[HS_EVENT_LINE_MAX];
+    char err[200];
     if (size < sizeof(h))
         return;
     hs_log_header_decode(&h, data);
@@ -172,10 +293,18 @@ static void fuzz_replaylog(const uint8_t *data, size_t size)
         check_err(err, sizeof(err));
     else if (h.magic != HS_LOG_MAGIC || h.version != HS_LOG_VERSION || h.event_size != HS_EVENT_SIZE ||
              (h.tsc_hz && h.tsc_hz < HS_TSC_HZ_MIN) || h.tsc_hz > HS_TSC_HZ_MAX ||
-             !strcmp(hs_mode_name(h.mode), "unknown"))
+             !strcmp(hs_mode_name(h.mode), "unknown") ||
+             (h.format != HS_LOG_FORMAT_FIXED && h.format != HS_LOG_FORMAT_COMPACT))
         __builtin_trap();
+    if (h.format == HS_LOG_FORMAT_COMPACT) {
+        fuzz_replaylog_compact(data, size, &h);
+        return;
+    }
     struct hs_stats st;
+    struct hs_compact enc, re;
     hs_stats_init(&st);
+    hs_compact_init(&enc);
+    hs_compact_init(&re);
     uint64_t base = 0;
     for (size_t off = sizeof(h), i = 0; off + HS_EVENT_SIZE <= size; off += HS_EVENT_SIZE, i++) {
         struct hs_event e;
@@ -183,34 +312,8 @@ static void fuzz_replaylog(const uint8_t *data, size_t size)
         hs_event_encode(raw, &e);
         if (memcmp(raw, data + off, HS_EVENT_SIZE))
             __builtin_trap();
-        int ok_seq = hs_event_check(&e, i + 1, err, sizeof(err)) == 0;
-        if (!ok_seq)
-            check_err(err, sizeof(err));
-        int ok_any = hs_event_check(&e, 0, err, sizeof(err)) == 0;
-        if (!ok_any)
-            check_err(err, sizeof(err));
-        /* Passing with a number means passing without one; a valid event has a name, an outcome. */
-        if (ok_seq && (!ok_any || e.seq != i + 1))
-            __builtin_trap();
-        if (ok_any && (!strcmp(hs_event_type_name(e.type), "unknown") ||
-                       (e.type == EV_END && !strcmp(hs_outcome_name(e.arg), "unknown"))))
-            __builtin_trap();
-        if (i == 0)
-            base = e.tsc;
-        /* Any tsc_hz, not just a valid header's: the formatter must guard its own arithmetic. */
-        int n = hs_event_format_time(line, sizeof(line), &e, h.tsc_hz, base);
-        if (n <= 0 || (size_t)n >= sizeof(line) || strlen(line) != (size_t)n)
-            __builtin_trap();
-        /* Truncated into an exact-size heap buffer: ASan sees any byte written past cap. */
-        size_t cap = data[off + 5] % ((size_t)n + 2);
-        char *small = cap ? malloc(cap) : NULL;
-        if (hs_event_format_time(small, cap, &e, h.tsc_hz, base) != n)
-            __builtin_trap();
-        if (cap && (strlen(small) != cap - 1 || strncmp(small, line, cap - 1)))
-            __builtin_trap();
-        free(small);
-        if (hs_event_format(line, sizeof(line), &e) > n) /* the time only ever adds */
-            __builtin_trap();
+        fuzz_replay_event(&e, i, &h, &base, data[off + 5]);
+        fuzz_compact_round_trip(&enc, &re, &e);
         hs_stats_add(&st, &e);
     }
     char table[2048];
