@@ -44,6 +44,8 @@ int rec_init(struct recorder *r, struct hs_shared *sh)
     r->stalled = false;
     r->off = false;
     r->sink = 0;
+    r->log_bytes = 0;
+    hs_compact_init(&r->compact);
     return ring_prod_attach(&r->prod, sh->ring_mem, sh->ring_size);
 }
 
@@ -94,8 +96,13 @@ void rec_event(struct recorder *r, unsigned type, unsigned flags, unsigned arg, 
     if (regs && r->sh->regs)
         r->sh->regs[(e.seq - 1) & (r->sh->cap - 1)] = *regs;
     ring_commit(&r->prod, 1);
+    /* The ring carries fixed cache-line events; the log that leaves the machine, and its size,
+     * is the compact encoding of the same events. */
+    uint8_t buf[HS_COMPACT_MAX];
+    size_t n = hs_compact_encode(&r->compact, &e, buf);
+    r->log_bytes += n;
     if (r->sink)
-        r->sink(&e);
+        r->sink(buf, n);
 }
 
 void rec_publish(struct recorder *r, uint64_t positions, uint64_t tsc)

@@ -10,6 +10,7 @@
 #include "../ringbuf/ring.h"
 #include "digest.h"
 #include "event.h"
+#include "codec.h"
 
 /* The most events one exit can record (an input, a timer edge, received bytes, an injection, the
  * end): the Primary handles an exit only when the ring has this much room, so it never stalls
@@ -48,7 +49,9 @@ struct recorder {
     uint64_t stalls;            /* times the Primary waited for room in the ring */
     bool stalled;               /* waiting now (counted once per wait) */
     bool off;                   /* the Backup is gone: nothing is recorded any more */
-    void (*sink)(const struct hs_event *e); /* optional copy of every event (the log output) */
+    struct hs_compact compact;  /* the log's compact encoding (docs/replay-log.md) */
+    uint64_t log_bytes;         /* bytes of the log in that encoding */
+    void (*sink)(const uint8_t *bytes, size_t n); /* optional: the log leaves the machine */
 };
 
 /* Why the Backup stopped believing the log. */
@@ -98,7 +101,7 @@ int rp_init(struct replayer *r, struct hs_shared *sh, uint64_t perturb);
 bool rp_gate(struct replayer *r, uint64_t positions);
 /* The next unreplayed event, or NULL. */
 const struct hs_event *rp_head(struct replayer *r);
-/* True if the next event is of `type` at exactly this position. */
+/* True if the next event is of `type` at this exit (exit_seq and window; rp_take checks RIP and digest). */
 bool rp_next_is(struct replayer *r, unsigned type, const struct hs_pos *pos);
 /* Takes the next event, which must be of `type` at pos; fills *out (value perturbed if asked).
  * On a mismatch records why in r->mm, sets r->diverged and returns false. */

@@ -35,7 +35,8 @@ static bool parse_lag(const char *v, size_t n, struct config *c)
         c->lag_events = 0;
         return true;
     }
-    if (parse_u64(v, n, &num) && num <= (1ull << 30)) {
+    /* Plain digits only: lag=5m must not read as 5 Mi events. */
+    if (n && v[n - 1] >= '0' && v[n - 1] <= '9' && parse_u64(v, n, &num) && num <= (1ull << 30)) {
         c->lag_events = num;
         c->lag_ms = 0;
         return true;

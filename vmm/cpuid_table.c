@@ -43,14 +43,18 @@ void cpuid_table_build(void (*raw)(uint32_t, uint32_t, uint32_t[4]))
     uint32_t max = r[0] > 0x1F ? 0x1F : r[0];
     for (uint32_t l = 0; l <= max; l++)
         add(raw, l);
+    table[0].r[0] = max; /* the guest sees the maximum the table holds */
     /* The hypervisor leaves are the filter's own answer. */
     add(raw, HINDSIGHT_CPUID_BASE);
     add(raw, HINDSIGHT_CPUID_BASE + 1);
     raw(0x80000000u, 0, r);
     /* Clamped, not dropped: a CPU with many extended leaves still gets the ones Linux reads. */
     uint32_t emax = r[0] < 0x80000000u ? 0x80000000u : r[0] > 0x80000020u ? 0x80000020u : r[0];
+    unsigned ext0 = n_entries;
     for (uint32_t l = 0x80000000u; l <= emax; l++)
         add(raw, l);
+    if (ext0 < n_entries)
+        table[ext0].r[0] = emax;
 }
 
 void cpuid_table_get(uint32_t leaf, uint32_t sub, uint32_t r[4])

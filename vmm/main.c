@@ -151,7 +151,7 @@ static void print_replay_summary(char *buf, size_t cap, size_t *len)
         " replay.landings=0 replay.steps=0 replay.backup_waits=%lu replay.ring_entries=%lu",
         modes[replay_mode], recorder.seq, replayer.consumed, replayer.diverged ? 1u : 0u, yes(ram), yes(con),
         replayer.lag_min == UINT64_MAX ? 0 : replayer.lag_min, replayer.lag_max, recorder.stalls,
-        recorder.seq * HS_EVENT_SIZE, replayer.waits, shared.cap);
+        recorder.log_bytes, replayer.waits, shared.cap);
 }
 
 void run_core_finished(struct cpu *c)
@@ -175,7 +175,6 @@ void run_core_finished(struct cpu *c)
     platform_exit();
 }
 
-static void log_sink(const struct hs_event *e) { logout_event(e); }
 
 /* REPLAY=auto takes the best mode this machine offers; a forced mode it cannot do is refused. */
 static void choose_replay(void)
@@ -242,7 +241,7 @@ static void setup_ring(void)
     shared.lag_tsc = cfg.lag_ms * (vtime_tsc_hz() / 1000);
     if (cfg.replay_log_com2) {
         logout_init(vtime_tsc_hz(), replay_mode);
-        recorder.sink = log_sink;
+        recorder.sink = logout_bytes;
     }
     kprintf("hindsight: ring of %lu events (%lu KiB) in VMM memory; the Backup holds back %lu %s\n", cap,
             (uint64_t)ring_size >> 10, cfg.lag_ms ? cfg.lag_ms : cfg.lag_events, cfg.lag_ms ? "ms" : "events");

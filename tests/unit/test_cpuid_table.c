@@ -248,17 +248,25 @@ TEST(cpuid_table_hides_rdrand_when_asked)
     CHECK_EQ(r[2] & (1u << 30), raw1[2] & (1u << 30));
 }
 
-/* BUG (reported to the lead): a maximum extended leaf above 0x80000020 (AMD Zen 3/4 report
- * 0x80000021..0x80000028; newer CPUs and emulator models may too) is replaced by 0x80000000, so
- * the table loses 0x80000001 (long mode, NX, SYSCALL) while leaf 0x80000000 still tells the
- * guest it is there: a 64-bit kernel then refuses the CPU. Clamping to 0x80000020, as the
- * basic range is clamped to 0x1F, keeps it. */
-TEST(cpuid_table_BUG_high_extended_max_drops_0x80000001)
+/* Regression: a maximum extended leaf above 0x80000020 (AMD Zen 3/4 report 0x80000021..0x80000028;
+ * newer CPUs and emulator models may too) used to be replaced by 0x80000000, so the table lost
+ * 0x80000001 (long mode, NX, SYSCALL) while leaf 0x80000000 still offered it: a 64-bit kernel then
+ * refuses the CPU. It is clamped to 0x80000020, as the basic range is clamped to 0x1F. */
+TEST(cpuid_table_high_extended_max_clamped)
 {
     reset(0xD, 0x80000028u);
     cpuid_table_build(fake_raw);
     CHECK_LEAF(0x80000001u, 0);
     CHECK_LEAF(0x80000008u, 0);
+    CHECK_LEAF(0x80000020u, 0);
+    CHECK_ZERO(0x80000021u, 0);
+    CHECK(cpuid_table_size() <= CPUID_TABLE_MAX);
+    /* Every extended leaf claimed: the same clamp. */
+    reset(0xD, 0xFFFFFFFFu);
+    cpuid_table_build(fake_raw);
+    CHECK_LEAF(0x80000001u, 0);
+    CHECK_LEAF(0x80000020u, 0);
+    CHECK_ZERO(0x80000021u, 0);
     CHECK(cpuid_table_size() <= CPUID_TABLE_MAX);
     reset(0xD, 0x80000008u);
 }

@@ -920,7 +920,7 @@ static size_t decode_garbage(const uint8_t *bytes, size_t len)
 
 TEST(replay_codec_compact_corrupt_bytes)
 {
-    enum { N = 300 };
+    enum { N = 120 };
     struct hs_event evs[N];
     struct world w;
     world_init(&w, 5);
