@@ -17,7 +17,8 @@ VMM_OBJ := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/boot/multiboot2.
 # Pure VMM logic that the host unit tests compile hosted.
 PURE_C := vmm/mb2.c vmm/palloc.c vmm/config.c vmm/ept.c vmm/vmx_caps.c vmm/pvh.c vmm/bzimage.c vmm/format.c \
 	vmm/dev/uart16550.c vmm/dev/pic8259.c vmm/dev/pit8254.c vmm/dev/cmos.c \
-	vmm/cpuid_filter.c vmm/cpuid_table.c vmm/exit_reason.c replay/record.c replay/replay.c replay/codec.c
+	vmm/cpuid_filter.c vmm/cpuid_table.c vmm/exit_reason.c replay/record.c replay/replay.c replay/codec.c \
+	vmm/debug/gva.c vmm/debug/target.c vmm/debug/gdbstub.c vmm/debug/monitor.c vmm/debug/dbgmux.c
 UNIT_C := $(wildcard tests/unit/*.c)
 
 # The default guest of `make run`: Debian's stock kernel and the project's busybox initramfs.
@@ -104,7 +105,7 @@ image-testguest: all
 	@echo "built $(B)/hindsight-testguest.iso"
 
 # Host unit tests: the pure VMM logic, compiled for the host with sanitizers.
-$(B)/tests/unit: $(UNIT_C) $(PURE_C) $(wildcard tests/unit/*.h vmm/*.h vmm/dev/*.h replay/*.h)
+$(B)/tests/unit: $(UNIT_C) $(PURE_C) $(wildcard tests/unit/*.h vmm/*.h vmm/dev/*.h vmm/debug/*.h replay/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -o $@ $(UNIT_C) $(PURE_C)
 

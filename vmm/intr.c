@@ -34,7 +34,7 @@ void intr_requeue_interrupted(struct vcpu *v)
 /* Moves time and input forward in the devices and updates the interrupt lines (plain, record). */
 static void poll_devices(struct vcpu *v, bool poll_input)
 {
-    if (pit_irq0_due(&v->pit, vtime_pit_now())) {
+    if (pit_irq0_due(&v->pit, vtime_pit_now(v->stolen))) {
         nd_irq_edge(v, IRQ_PIT);
         v->timer_irqs++;
         poll_input = true;
@@ -68,7 +68,7 @@ void intr_arm_timer(struct vcpu *v, uint64_t slice_tsc)
     uint64_t t = slice_tsc ? slice_tsc : 0xFFFFFFFFull << v->preemption_shift;
     /* Only plain mode delivers a timer interrupt at an asynchronous exit: only it needs the deadline. */
     if (v->mode == VCPU_PLAIN) {
-        uint64_t now = vtime_pit_now(), next = pit_next_irq0(&v->pit, now);
+        uint64_t now = vtime_pit_now(v->stolen), next = pit_next_irq0(&v->pit, now);
         if (next != PIT_NEVER) {
             uint64_t d = next > now ? vtime_pit_to_tsc(next - now) : 0;
             if (d < t)

@@ -16,10 +16,10 @@ static void reset_request(struct vcpu *v, const char *how)
 }
 
 /* The devices whose reads depend on time: read through nd_port_in(), so they are logged. */
-static uint32_t pit_live(struct vcpu *v, uint16_t port) { return pit_read(&v->pit, port, vtime_pit_now()); }
+static uint32_t pit_live(struct vcpu *v, uint16_t port) { return pit_read(&v->pit, port, vtime_pit_now(v->stolen)); }
 static uint32_t rtc_live(struct vcpu *v, uint16_t port)
 {
-    return cmos_read(&v->cmos, port, v->rtc_epoch + vtime_seconds());
+    return cmos_read(&v->cmos, port, v->rtc_epoch + vtime_seconds(v->stolen));
 }
 
 static uint32_t pci(struct vcpu *v, uint16_t port, unsigned size, int is_in, uint32_t value)
@@ -58,7 +58,7 @@ uint32_t io_access(struct vcpu *v, uint16_t port, unsigned size, int is_in, uint
     case 0x40 ... 0x43: case 0x61:
         if (is_in)
             return nd_port_in(v, port, pit_live);
-        pit_write(&v->pit, port, b, vtime_pit_now());
+        pit_write(&v->pit, port, b, vtime_pit_now(v->stolen));
         return 0;
     case 0x70: case 0x71:
         if (is_in)

@@ -38,11 +38,11 @@ uint64_t nd_tsc(struct vcpu *v)
     switch (v->mode) {
     case VCPU_REPLAY: return take(v, EV_TSC, &e) ? e.value : 0;
     case VCPU_RECORD: {
-        uint64_t t = vtime_guest_tsc();
+        uint64_t t = vtime_guest_tsc(v->stolen);
         record(v, EV_TSC, 0, t);
         return t;
     }
-    default: return vtime_guest_tsc();
+    default: return vtime_guest_tsc(v->stolen);
     }
 }
 

@@ -115,11 +115,23 @@ void sched_run(struct cpu *c)
             c->run[cur]->slice_start = rdtsc();
             continue;
         }
-        load(c, v);
         uint64_t t0 = rdtsc();
+        load(c, v);
+        uint64_t t1 = rdtsc();
         enum exit_result r = step(v, slice);
+        uint64_t t2 = rdtsc();
         if (r != EXIT_WAIT) /* busy time only: a halted or gated vCPU's polling is not its cost */
-            v->run_ticks += rdtsc() - t0;
+            v->run_ticks += t2 - t1;
+        /* Time is stolen from a guest that could have run meanwhile: the other one, unless it is
+         * halted (an idle guest's clock runs on, or its timer would never come), and this one
+         * when it waited for something other than an interrupt (room in the ring). */
+        for (unsigned i = 0; i < c->nrun; i++) {
+            struct vcpu *u = c->run[i];
+            if (u != v && !u->done && !u->halted)
+                u->stolen += t2 - t0;
+        }
+        if (r == EXIT_WAIT && !v->halted)
+            v->stolen += t2 - t1;
         bool other_ready = other != cur && !c->run[other]->done;
         if (r == EXIT_WAIT) {
             if (other_ready) {

@@ -101,6 +101,7 @@ struct vcpu {
     uint64_t launch_tsc, stop_tsc;
     uint64_t slice_start;            /* TSC when the run loop last chose this vCPU */
     uint64_t run_ticks;              /* TSC ticks the core spent on this vCPU (guest and its exits) */
+    uint64_t stolen;                 /* ticks it could have run but did not (see vtime.h): its clock lags the TSC by this */
     uint64_t ram_hash, state_hash;   /* at the stop */
     const char *outcome;             /* why the guest stopped */
     bool panicked;                   /* the kernel printed its panic line */

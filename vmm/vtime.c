@@ -24,11 +24,11 @@ void vtime_init(void)
 }
 
 uint64_t vtime_tsc_hz(void) { return tsc_hz; }
-uint64_t vtime_guest_tsc(void) { return rdtsc(); }
+uint64_t vtime_guest_tsc(uint64_t stolen) { return rdtsc() - stolen; }
 
-uint64_t vtime_pit_now(void)
+uint64_t vtime_pit_now(uint64_t stolen)
 {
-    unsigned __int128 p = (unsigned __int128)(rdtsc() - tsc0) * pit_per_tsc_fp;
+    unsigned __int128 p = (unsigned __int128)(rdtsc() - stolen - tsc0) * pit_per_tsc_fp;
     return (uint64_t)(p >> FP);
 }
 
@@ -38,4 +38,4 @@ uint64_t vtime_pit_to_tsc(uint64_t pit_ticks)
     return (uint64_t)(p >> 20);
 }
 
-uint64_t vtime_seconds(void) { return vtime_pit_now() / PIT_HZ; }
+uint64_t vtime_seconds(uint64_t stolen) { return vtime_pit_now(stolen) / PIT_HZ; }

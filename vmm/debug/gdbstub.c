@@ -472,13 +472,21 @@ static bool prefix(const struct gdb_stub *s, const char *str, struct cur *c)
     return true;
 }
 
-/* A thread id: 1 and "all"/"any" (-1, 0) are ours. */
-static bool our_thread(struct cur *c)
+/* One id: -1 (all), 0 (any) or 1 ("ours" only matches 0, 1 and -1). */
+static bool our_id(struct cur *c)
 {
     uint64_t v;
     if (get_char(c, '-'))
-        return get_char(c, '1') && at_end(c);
-    return get_hex(c, &v) && at_end(c) && (v == 0 || v == 1);
+        return get_char(c, '1');
+    return get_hex(c, &v) && (v == 0 || v == 1);
+}
+
+/* A thread id, plain or in the multiprocess form pPID.TID: thread 1 of process 1, "all", "any". */
+static bool our_thread(struct cur *c)
+{
+    if (get_char(c, 'p') && !(our_id(c) && get_char(c, '.')))
+        return false;
+    return our_id(c) && at_end(c);
 }
 
 /* ---- commands ----------------------------------------------------------------------------------- */
@@ -1179,6 +1187,11 @@ void gdb_running(struct gdb_stub *s)
 bool gdb_is_running(const struct gdb_stub *s)
 {
     return s->running;
+}
+
+bool gdb_between_packets(const struct gdb_stub *s)
+{
+    return s->rx_state == RX_IDLE;
 }
 
 enum dbg_action gdb_stopped(struct gdb_stub *s, const struct dbg_stop *st)

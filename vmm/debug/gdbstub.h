@@ -83,6 +83,8 @@ void gdb_running(struct gdb_stub *s);
  * Returns DBG_ACT_STEP instead (and sends nothing) while a vCont range step continues. */
 enum dbg_action gdb_stopped(struct gdb_stub *s, const struct dbg_stop *st);
 bool gdb_is_running(const struct gdb_stub *s);
+/* The receiver is between packets (not inside "$...#xx"). */
+bool gdb_between_packets(const struct gdb_stub *s);
 /* Ends the session: clears the breakpoints the stub set, back to ack mode and the idle receiver. */
 void gdb_reset(struct gdb_stub *s);
 
