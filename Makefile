@@ -149,10 +149,12 @@ $(B)/initramfs.cpio.gz: guest/initramfs/init guest/initramfs/profile host-tools/
 linux: $(B)/guest-kernel.elf $(if $(filter $(B)/initramfs.cpio.gz,$(INITRD)),$(B)/initramfs.cpio.gz)
 
 # make run: Linux as the Primary, on the serial console (the Backup replays from step 3 on).
+# The emulated machine is sized from the config (MEM per guest, the guests) by --megs auto; the
+# launcher's exit status is non-zero unless the guest ended the run itself.
 run:
 	@host-tools/install-deps.sh
 	@$(MAKE) -s all linux
-	host-tools/hindsight-run --kernel $(B)/guest-kernel.elf --initrd $(INITRD) --cpus $(LINUX_CPUS) \
+	host-tools/hindsight-run --kernel $(B)/guest-kernel.elf --initrd $(INITRD) --cpus $(LINUX_CPUS) --megs auto \
 	  --set cores=$(LINUX_CPUS) --set mem=$(MEM) --set initrd=initrd --set guest_console=raw \
 	  --set "cmdline=$(CMDLINE)" --set rtc_epoch=$$(date +%s) --timeout 86400 $(RUN_ARGS)
 
