@@ -99,16 +99,17 @@ $(B)/tests/unit: $(UNIT_C) $(PURE_C) $(wildcard tests/unit/*.h vmm/*.h vmm/dev/*
 check: $(B)/tests/unit
 	$(B)/tests/unit
 
-# libFuzzer over the parsers that take outside bytes (multiboot2 info, config, kernel ELF,
-# checkpoint images).
+# libFuzzer over the parsers that take outside bytes (multiboot2 info, config, kernel ELF and
+# bzImage, checkpoint images).
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := mb2 config pvh bzimage
 fuzz:
 	@host-tools/install-deps.sh fuzz
 	@mkdir -p $(B)
 	clang -std=c11 -g -O1 -D_GNU_SOURCE -DHS_FUZZ -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined -Ivmm -Itests/unit -o $(B)/fuzz_parsers \
-	  tests/unit/fuzz_parsers.c vmm/mb2.c vmm/palloc.c vmm/config.c vmm/pvh.c vmm/format.c
-	@for t in mb2 config pvh; do mkdir -p $(B)/fuzz/$$t; \
+	  tests/unit/fuzz_parsers.c vmm/mb2.c vmm/palloc.c vmm/config.c vmm/pvh.c vmm/bzimage.c vmm/format.c
+	@for t in $(FUZZ_TARGETS); do mkdir -p $(B)/fuzz/$$t; \
 	  HS_FUZZ_TARGET=$$t $(B)/fuzz_parsers $(B)/fuzz/$$t tests/unit/fuzz_seeds/$$t \
 	    -max_total_time=$(FUZZ_SECONDS) || exit 1; done
 	@if [ -d guest/ckpt ]; then $(MAKE) -C guest/ckpt fuzz FUZZ_SECONDS=$(FUZZ_SECONDS); fi

@@ -617,7 +617,37 @@ def t_hindsight_run_machine_size(tmp):
     check(b"--megs auto" in r.stdout, "make run does not size the machine (no --megs auto)")
 
 
+# ---- the project's own claims --------------------------------------------------------
+
+def t_fuzz_covers_every_loader(tmp):
+    # make fuzz must build and run each parser that reads the guest kernel, bzImage included.
+    r = run(["make", "-n", "-C", ROOT, "fuzz"])
+    out = r.stdout.decode()
+    for src in ("vmm/mb2.c", "vmm/config.c", "vmm/pvh.c", "vmm/bzimage.c"):
+        check(src in out, f"make fuzz does not compile {src}")
+    m = re.search(r"for t in ([a-z0-9 ]+); do", out)
+    check(m, "make fuzz: no target loop")
+    targets = m.group(1).split()
+    check("bzimage" in targets, f"make fuzz runs {targets}, not bzimage")
+    for t in targets:
+        check(os.listdir(os.path.join(ROOT, "tests", "unit", "fuzz_seeds", t)), f"no seeds for fuzz target {t}")
+
+
+def t_docs_name_every_outcome(tmp):
+    # Every outcome word the VMM can print in its summary is documented in docs/config.md.
+    words = set()
+    for path in glob.glob(os.path.join(ROOT, "vmm", "**", "*.c"), recursive=True):
+        text = open(path).read()
+        words |= set(re.findall(r'(?:vcpu_stop\(\s*\w+\s*,|fail_run\()\s*"([a-z0-9-]+)"', text))
+    check(len(words) >= 10, f"found only {sorted(words)}: the pattern no longer matches the VMM")
+    doc = open(os.path.join(ROOT, "docs", "config.md")).read()
+    missing = sorted(w for w in words if f"`{w}`" not in doc)
+    check(not missing, f"docs/config.md does not name the outcome(s) {missing}")
+
+
 TESTS = [
+    ("fuzz_covers_every_loader", t_fuzz_covers_every_loader),
+    ("docs_name_every_outcome", t_docs_name_every_outcome),
     ("e2e_filter_selects_by_name", t_e2e_filter_selects_by_name),
     ("e2e_filter_matching_nothing_fails", t_e2e_filter_matching_nothing_fails),
     ("e2e_group_boot_failure_fails_each_test", t_e2e_group_boot_failure_fails_each_test),
