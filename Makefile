@@ -30,7 +30,7 @@ LINUX_CPUS ?= 1
 AGENTS := rfork parttrack ckpt
 AGENTS_PRESENT := $(foreach a,$(AGENTS),$(if $(wildcard guest/$(a)/Makefile),$(a)))
 
-.PHONY: bench-ring fuzz FORCE linux run-testguest image-testguest all help deps vmm guests image run check e2e test bench bench-vmm clean agents
+.PHONY: bench-figures bench-ring fuzz FORCE linux run-testguest image-testguest all help deps vmm guests image run check e2e test bench bench-vmm clean agents
 all: vmm guests
 
 help:
@@ -44,6 +44,7 @@ help:
 	@echo "make image      build $(B)/hindsight.iso (BIOS+UEFI GRUB, VMM, Linux demo; same variables as run)"
 	@echo "make image-testguest   the same with the tiny test guest on two cores"
 	@echo "make bench      all benchmarks; bench-vmm, bench-ring, bench-rfork, bench-parttrack, bench-ckpt one by one"
+	@echo "make bench-figures   rerun bench-vmm, bench-linux, bench-ring into docs/bench.txt and the README's table"
 	@echo "make deps       install missing Debian packages"
 
 deps:
@@ -172,6 +173,15 @@ bench-vmm: vmm guests linux
 # The SPSC ring the Primary's VMM will record into (ringbuf/ring.h), against the seed's Table 2.
 bench-ring:
 	host-tools/bench-ring
+
+# The README's figures: every headline figure is a "bench" line of docs/bench.txt, which this
+# target rewrites from one run of the benchmarks; host-tools/bench-table renders the README's
+# table from it (a host test checks that the two agree).
+bench-figures: vmm guests linux
+	@set -o pipefail; { host-tools/bench-vmm && host-tools/bench-linux && host-tools/bench-ring; } | tee $(B)/bench-figures.log
+	@{ echo "# make bench-figures, $$(git rev-parse --short HEAD 2>/dev/null) $$(date -u +%F)"; \
+	  grep '^bench ' $(B)/bench-figures.log; } > docs/bench.txt
+	host-tools/bench-table --update
 
 bench-%:
 	$(MAKE) -C guest/$* bench

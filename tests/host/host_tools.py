@@ -645,7 +645,28 @@ def t_docs_name_every_outcome(tmp):
     check(not missing, f"docs/config.md does not name the outcome(s) {missing}")
 
 
+def t_readme_figures_from_bench_output(tmp):
+    # The README's figure table is the one host-tools/bench-table renders from docs/bench.txt
+    # (the benchmarks' own lines), and that file holds well-formed bench lines only.
+    r = run([os.path.join(ROOT, "host-tools", "bench-table"), "--check"])
+    check(r.returncode == 0, f"bench-table --check: {errtail(r.stderr)}")
+    lines = [l for l in open(os.path.join(ROOT, "docs", "bench.txt")).read().splitlines()
+             if l.strip() and not l.startswith("#")]
+    for l in lines:
+        m = re.match(r"^bench \S+ ([0-9.]+) \S+ baseline \S+ ([0-9.]+) ratio ([0-9.]+)$", l)
+        check(m, f"docs/bench.txt: malformed bench line {l!r}")
+        v, b, ratio = map(float, m.groups())
+        check(b > 0 and abs(v / b - ratio) <= 0.01 * ratio + 0.01, f"docs/bench.txt: ratio of {l!r} is not value/baseline")
+    # A figure changed in the file must change the table: the check is not vacuous.
+    bench = os.path.join(tmp, "bench.txt")
+    with open(bench, "w") as f:
+        f.write("\n".join(l.replace("bench vmm_exit_roundtrip ", "bench vmm_exit_roundtrip 1") for l in lines) + "\n")
+    r = run([os.path.join(ROOT, "host-tools", "bench-table"), "--check", "--bench", bench])
+    check(r.returncode != 0, "bench-table --check accepts a README that disagrees with the figures")
+
+
 TESTS = [
+    ("readme_figures_from_bench_output", t_readme_figures_from_bench_output),
     ("fuzz_covers_every_loader", t_fuzz_covers_every_loader),
     ("docs_name_every_outcome", t_docs_name_every_outcome),
     ("e2e_filter_selects_by_name", t_e2e_filter_selects_by_name),
