@@ -37,7 +37,7 @@ IMAGE_CORES = $(if $(filter auto,$(CORES)),2,$(CORES))
 AGENTS := rfork parttrack ckpt
 AGENTS_PRESENT := $(foreach a,$(AGENTS),$(if $(wildcard guest/$(a)/Makefile),$(a)))
 
-.PHONY: bench-replay bench-ring fuzz FORCE linux run-testguest image-testguest all help deps vmm guests image run check e2e test bench bench-vmm clean agents
+.PHONY: bench-replay bench-figures bench-ring fuzz FORCE linux run-testguest image-testguest all help deps vmm guests image run check e2e test bench bench-vmm clean agents
 all: vmm guests
 
 help:
@@ -52,6 +52,7 @@ help:
 	@echo "make image      build $(B)/hindsight.iso (BIOS+UEFI GRUB, VMM, Linux demo; same variables as run)"
 	@echo "make image-testguest   the same with the tiny test guest on two cores"
 	@echo "make bench      all benchmarks; bench-vmm, bench-ring, bench-rfork, bench-parttrack, bench-ckpt one by one"
+	@echo "make bench-figures   rerun bench-vmm, bench-linux, bench-ring into docs/bench.txt and the README's table"
 	@echo "make deps       install missing Debian packages"
 
 deps:
@@ -117,16 +118,17 @@ $(B)/hindsight-log: host-tools/hindsight-log.c replay/codec.c vmm/format.c $(wil
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -g $(WARN) -D_GNU_SOURCE -Ivmm -Ireplay -o $@ host-tools/hindsight-log.c replay/codec.c vmm/format.c
 
-# libFuzzer over the parsers that take outside bytes (multiboot2 info, config, kernel ELF,
-# checkpoint images, replay log).
+# libFuzzer over the parsers that take outside bytes (multiboot2 info, config, kernel ELF and
+# bzImage, checkpoint images, replay log).
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := mb2 config pvh bzimage replaylog
 fuzz:
 	@host-tools/install-deps.sh fuzz
 	@mkdir -p $(B)
 	clang -std=c11 -g -O1 -D_GNU_SOURCE -DHS_FUZZ -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined -Ivmm -Ireplay -Itests/unit -o $(B)/fuzz_parsers \
-	  tests/unit/fuzz_parsers.c vmm/mb2.c vmm/palloc.c vmm/config.c vmm/pvh.c vmm/format.c replay/codec.c
-	@for t in mb2 config pvh replaylog; do mkdir -p $(B)/fuzz/$$t; \
+	  tests/unit/fuzz_parsers.c vmm/mb2.c vmm/palloc.c vmm/config.c vmm/pvh.c vmm/bzimage.c vmm/format.c replay/codec.c
+	@for t in $(FUZZ_TARGETS); do mkdir -p $(B)/fuzz/$$t; \
 	  HS_FUZZ_TARGET=$$t $(B)/fuzz_parsers $(B)/fuzz/$$t tests/unit/fuzz_seeds/$$t \
 	    -max_total_time=$(FUZZ_SECONDS) || exit 1; done
 	@if [ -d guest/ckpt ]; then $(MAKE) -C guest/ckpt fuzz FUZZ_SECONDS=$(FUZZ_SECONDS); fi
@@ -167,10 +169,12 @@ $(B)/initramfs.cpio.gz: guest/initramfs/init guest/initramfs/profile host-tools/
 linux: $(B)/guest-kernel.elf $(if $(filter $(B)/initramfs.cpio.gz,$(INITRD)),$(B)/initramfs.cpio.gz)
 
 # make run: Linux as the Primary on the serial console, the Backup replaying it from the log.
+# The emulated machine is sized from the config (MEM per guest, the guests) by --megs auto; the
+# launcher's exit status is non-zero unless the guest ended the run itself.
 run:
 	@host-tools/install-deps.sh
 	@$(MAKE) -s all linux
-	host-tools/hindsight-run --kernel $(B)/guest-kernel.elf --initrd $(INITRD) $(RUN_REPLAY) \
+	host-tools/hindsight-run --kernel $(B)/guest-kernel.elf --initrd $(INITRD) $(RUN_REPLAY) --megs auto \
 	  --set mem=$(MEM) --set initrd=initrd --set guest_console=raw \
 	  --set "cmdline=$(CMDLINE)" --set rtc_epoch=$$(date +%s) --timeout 86400 $(RUN_ARGS)
 
@@ -187,6 +191,15 @@ bench-vmm: vmm guests linux
 # The SPSC ring the Primary's VMM will record into (ringbuf/ring.h), against the seed's Table 2.
 bench-ring:
 	host-tools/bench-ring
+
+# The README's figures: every headline figure is a "bench" line of docs/bench.txt, which this
+# target rewrites from one run of the benchmarks; host-tools/bench-table renders the README's
+# table from it (a host test checks that the two agree).
+bench-figures: vmm guests linux
+	@set -o pipefail; { host-tools/bench-vmm && host-tools/bench-linux && host-tools/bench-ring; } | tee $(B)/bench-figures.log
+	@{ echo "# make bench-figures, $$(git rev-parse --short HEAD 2>/dev/null) $$(date -u +%F)"; \
+	  grep '^bench ' $(B)/bench-figures.log; } > docs/bench.txt
+	host-tools/bench-table --update
 
 bench-%:
 	$(MAKE) -C guest/$* bench

@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
 """Emulator tests: boot hindsight in Bochs and judge each run by its console.
 
-One line per test (PASS:/FAIL:/SKIP:), then 'N passed, N failed'.
-Usage: e2e.py [FILTER]   runs the tests whose name contains FILTER ("linux": every Linux test)
+One line per test (PASS:/FAIL:/SKIP:), then 'N passed, N failed' (', N skipped').
+Usage: e2e.py [--list] [FILTER]   runs (--list: names) the tests whose name contains FILTER
+("linux": every Linux test). A FILTER that names no test is a failure, not an empty success.
+
+Every test is registered by name: a one-boot test with @test, several tests judged from one
+boot with @group(names...). A group runs when any of its names is selected, reports only the
+selected names, and a name it never reports (its boot failed, the harness broke) is a FAIL
+that says why, so that no test drops out of the count.
 """
 import importlib.machinery
 import importlib.util
@@ -17,17 +23,37 @@ _spec = importlib.util.spec_from_loader("hindsight_run", _loader)
 hr = importlib.util.module_from_spec(_spec)
 _loader.exec_module(hr)
 
-TESTS = []
+TESTS = []  # (names, runner): runner() yields (name, verdict) for each name, in order
 LAST = None
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
 
 
 class Failure(Exception):
     pass
+
+
+class Skip:
+    """A verdict: the test could not be run here, for this reason."""
+
+    def __init__(self, why):
+        self.why = why
+
+
+def test(fn):
+    """One boot, one test: fn raises Failure or returns a Skip."""
+    def runner():
+        v = fn()
+        yield fn.__name__, v if isinstance(v, Skip) else None
+    TESTS.append(([fn.__name__], runner))
+    return fn
+
+
+def group(*names):
+    """Several tests judged from one boot: the generator yields (name, verdict) for its names in
+    order; a verdict is None (pass), a string (the failure) or a Skip. An exception ends the group."""
+    def deco(gen):
+        TESTS.append((list(names), gen))
+        return gen
+    return deco
 
 
 def boot(*sets, cpus=1, kernel=None, timeout=240, cpu_model="corei7_skylake_x", megs=512, initrd=None):
@@ -90,17 +116,65 @@ def isolation_ept_violation_stops_only_the_offender():
 @test
 def hostile_guest_triple_fault_is_contained():
     r = boot("cmdline=hostile", "backup_cmdline=hello", cpus=2)
-    expect(r, "[P] test guest: hostile", "Primary: triple fault", "[B] test guest: powering off")
-    refuse(r, "HOSTILE MSR READ SUCCEEDED")
-    summary(r, primary__outcome="triple-fault", backup__outcome="poweroff", primary__io_other=2)
+    expect(r, "[P] test guest: hostile", "[P] test guest: hostile: VMXON and VMREAD raised #UD",
+           "Primary: triple fault", "[B] test guest: powering off")
+    refuse(r, "HOSTILE MSR READ SUCCEEDED", "HOSTILE VMX INSTRUCTION SUCCEEDED")
+    summary(r, primary__outcome="triple-fault", backup__outcome="poweroff", primary__io_other=2,
+            primary__exit__vmxon=1, primary__exit__vmread=1)
 
 
 @test
 def single_core_primary_only():
-    r = boot("cmdline=hello", "cores=1", "mem=32M")
-    expect(r, "[P] test guest: RAM 32 MiB")
-    refuse(r, "[B]")
+    # Two CPUs, so that only the config key can keep core 1 out of VMX.
+    r = boot("cmdline=hello", "cores=1", "mem=32M", cpus=2)
+    expect(r, "core 0 in VMX root", "[P] test guest: RAM 32 MiB")
+    refuse(r, "[B]", "core 1 in VMX root", "core 1 did not answer")
     summary(r, outcome="poweroff", cores=1)
+    if any(k.startswith("backup.") for k in r.summary):
+        raise Failure("the summary reports a Backup")
+
+
+# Guest outcomes, each provoked by the tiny test guest on one CPU (tests/guests/testguest.asm).
+@test
+def guest_reset_request_ends_as_reboot():
+    r = boot("cmdline=reboot", "cores=1")
+    expect(r, "[P] test guest: requesting a reset through port 0xCF9", "Primary requested a reset (port 0xCF9)")
+    refuse(r, "RESET REQUEST IGNORED")
+    summary(r, outcome="reboot", primary__outcome="reboot")
+
+
+@test
+def guest_invalid_state_is_reported():
+    r = boot("cmdline=badstate", "cores=1")
+    expect(r, "[P] test guest: setting CR0.PG with CR0.PE clear", "Primary: VM entry failed: invalid guest state",
+           "Primary guest state: rip=")
+    refuse(r, "INVALID CR0 ACCEPTED")
+    summary(r, outcome="invalid-guest-state", primary__exit__invalid_state=1)
+
+
+@test
+def guest_unhandled_exit_is_reported():
+    r = boot("cmdline=unhandled", "cores=1")
+    expect(r, "[P] test guest: task switch through a TSS descriptor",
+           "Primary: unhandled VM exit 9 (task_switch), qualification 0x", "Primary guest state: rip=")
+    refuse(r, "TASK SWITCH NOT STOPPED")
+    summary(r, outcome="unhandled-exit", primary__exit__task_switch=1)
+
+
+@test
+def guest_string_io_is_refused():
+    r = boot("cmdline=stringio", "cores=1")
+    expect(r, "[P] test guest: string I/O (REP OUTSB)", "Primary: string I/O (INS/OUTS) on port 0x80 is not emulated")
+    refuse(r, "STRING I/O NOT STOPPED")
+    summary(r, outcome="unsupported-string-io")
+
+
+@test
+def guest_panic_line_ends_as_panic():
+    r = boot("cmdline=panic", "cores=1")
+    expect(r, "[P] Kernel panic - not syncing: test guest panics on purpose", "Primary stopped: panic")
+    refuse(r, "PANIC NOT CAUGHT")
+    summary(r, outcome="panic", primary__outcome="panic")
 
 
 @test
@@ -168,6 +242,43 @@ def corrupt_kernel_image():
     summary(r, outcome="load-error")
 
 
+def launcher(*argv, timeout=300):
+    """host-tools/hindsight-run as a user runs it (make run does): its exit status and output."""
+    import subprocess
+    r = subprocess.run([os.path.join(ROOT, "host-tools", "hindsight-run"), "--engine", "bochs", "--interactive", "no",
+                        "--timeout", "240"] + list(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       stdin=subprocess.DEVNULL, timeout=timeout)
+    global LAST
+    LAST = hr.Run()
+    LAST.console = r.stdout.decode("latin-1")
+    return r.returncode, LAST.console
+
+
+@test
+def launcher_sizes_machine_from_mem():
+    """make run's way: --megs auto sizes the emulated machine for a 512 MiB guest (the default
+    machine of 512 MiB cannot hold it)."""
+    rc, out = launcher("--cpus", "1", "--megs", "auto", "--set", "console=e9", "--set", "cmdline=hello",
+                       "--set", "cores=1", "--set", "mem=512M")
+    if "[P] test guest: RAM 512 MiB" not in out or "summary outcome=poweroff" not in out:
+        raise Failure("the 512 MiB guest did not run to its power-off")
+    if rc != 0:
+        raise Failure(f"exit status {rc} for a guest that powered off")
+
+
+@test
+def launcher_exit_status_follows_outcome():
+    for sets, want in ((["cmdline=hello", "lagg=5"], 4), (["cmdline=isolation"], 3)):
+        args = ["--cpus", "1", "--set", "console=e9", "--set", "cores=1"]
+        for x in sets:
+            args += ["--set", x]
+        rc, out = launcher(*args)
+        if "hindsight: summary outcome=" not in out:
+            raise Failure(f"{sets}: no summary line")
+        if rc != want:
+            raise Failure(f"{sets}: exit status {rc}, expected {want}")
+
+
 OVMF = "/usr/share/ovmf/OVMF.fd"
 
 
@@ -202,57 +313,100 @@ def uefi_boot_through_ovmf_reaches_the_vmx_check():
         shutil.rmtree(work, ignore_errors=True)
 
 
+
+
 # Linux as the Primary alone, its serial bytes straight to the console.
 LINUX_SETS = ["console=e9", "cores=1", "mem=256M", "initrd=initrd", "guest_console=raw"]
 LINUX_KERNEL = os.path.join(ROOT, "build/guest-kernel.elf")
 LINUX_INITRD = os.path.join(ROOT, "build/initramfs.cpio.gz")
+BZIMAGE_GLOB = os.path.expanduser("~/.cache/hindsight/linux-image-*/bzImage")
+PROMPT = "hindsight$ "
+
+
+def need_linux():
+    if not (os.path.exists(LINUX_KERNEL) and os.path.exists(LINUX_INITRD)):
+        raise Failure("no guest kernel/initramfs: run 'make linux' first")
 
 
 def linux_session(*sets, cpus=1, megs=512):
     """Boots Linux as the Primary with COM1 connected to the harness; returns (session, work dir)."""
-    import re as _re  # noqa: F401
+    import time as _t
     work = tempfile.mkdtemp(prefix="hs-linux-")
-
     a = hr.make_args(kernel=LINUX_KERNEL, initrd=LINUX_INITRD, cpus=cpus, megs=megs, timeout=600,
-                     set=LINUX_SETS + ["cmdline=console=ttyS0 nokaslr quiet",
-                                       f"rtc_epoch={int(__import__('time').time())}"] + list(sets))
+                     set=LINUX_SETS + ["cmdline=console=ttyS0 nokaslr quiet", f"rtc_epoch={int(_t.time())}"]
+                     + list(sets))
     iso = hr.build_iso(a, work)
     return hr.BochsSession(a, iso, work, serial=True), work
 
 
-def linux_tests():
-    """One Linux boot, several checks: yields (name, error-or-None) as it goes."""
-    import re
+class Shell:
+    """The guest's shell on COM1. Input is paced by the guest's own echo (each byte is sent once the
+    previous one has come back), never by wall-clock sleeps: the emulator's speed depends on the
+    host's load, and a byte typed before the guest has read the previous ones can be lost."""
+
+    def __init__(self, s, end):
+        self.s = s
+        self.end = end  # console offset just past the last prompt
+
+    def type_line(self, line, echo_timeout=60):
+        import time as _t
+        pos = len(self.s.console)
+        for ch in line:
+            self.s.send(ch)
+            deadline = _t.time() + echo_timeout
+            while True:
+                alive = self.s.pump()
+                i = self.s.console.find(ch, pos)
+                if i >= 0:
+                    pos = i + 1
+                    break
+                if not alive or _t.time() > deadline:
+                    raise Failure(f"the guest did not echo {ch!r} of {line!r} within {echo_timeout} s")
+                _t.sleep(0.01)
+        self.s.send("\r")
+
+    def cmd(self, line, pattern, timeout=120):
+        """Types line, waits for pattern and the next prompt after it; returns the match or None."""
+        import re
+        import time as _t
+        self.type_line(line)
+        deadline = _t.time() + timeout
+        while _t.time() < deadline:
+            alive = self.s.pump()
+            out = self.s.console[self.end:]
+            m = re.search(pattern, out)
+            if m and PROMPT in out[m.end():]:
+                self.end += out.index(PROMPT, m.end()) + len(PROMPT)
+                return m
+            if not alive:
+                break
+            _t.sleep(0.1)
+        return None
+
+
+@group("linux_boot_to_shell", "linux_uname", "linux_cpuinfo_hypervisor", "linux_interrupts_pic_timer_and_uart",
+       "linux_sleep_and_date", "linux_agents_run_in_guest", "linux_rfork_duplicates_in_guest",
+       "linux_poweroff_summary")
+def linux_session_tests():
+    """One Linux boot, several checks."""
     import time as _t
-    if not (os.path.exists(LINUX_KERNEL) and os.path.exists(LINUX_INITRD)):
-        yield "linux_boot_to_shell", "no guest kernel/initramfs: run 'make linux' first"
-        return
-    s, work = linux_session()
     global LAST
+    need_linux()
+    s, work = linux_session()
     try:
         t0 = _t.time()
-        end = s.wait_for("hindsight$ ", 400)
+        end = s.wait_for(PROMPT, 400)
         LAST = s.result("running")
         if end < 0:
-            yield "linux_boot_to_shell", "no shell prompt within 400 s"
-            return
+            raise Failure("no shell prompt within 400 s")
         yield "linux_boot_to_shell", None
         print(f"  (Linux reached the shell in {_t.time() - t0:.0f} s wall)", flush=True)
+        sh = Shell(s, end)
 
-        def cmd(line, pattern, timeout=60):
-            nonlocal end
-            s.send(line + "\r")
-            deadline = _t.time() + timeout
-            while _t.time() < deadline:
-                s.pump()
-                out = s.console[end:]
-                m = re.search(pattern, out)
-                if m and "hindsight$ " in out[m.end():]:
-                    end += out.index("hindsight$ ", m.end()) + len("hindsight$ ")
-                    return m
-                _t.sleep(0.1)
+        def cmd(line, pattern, timeout=120):
+            m = sh.cmd(line, pattern, timeout)
             LAST.console = s.console
-            return None
+            return m
 
         m = cmd("echo U=$(uname -a)", r"U=(Linux hindsight-guest \S+ .* x86_64 GNU/Linux)")
         yield "linux_uname", None if m and "6.1" in m.group(1) else "uname -a gave no Linux 6.1 x86_64 line"
@@ -262,8 +416,7 @@ def linux_tests():
         yield "linux_interrupts_pic_timer_and_uart", (
             None if m and int(m.group(1)) > 100 and int(m.group(2)) > 0
             else "/proc/interrupts lacks a ticking XT-PIC timer (IRQ 0) and ttyS0 (IRQ 4)")
-        m = cmd("echo T=$(date +%s) && sleep 2 && echo T2=$(date +%s) Y=$(date +%Y)", r"T=(\d+)\s+T2=(\d+) Y=(\d+)",
-                timeout=120)
+        m = cmd("echo T=$(date +%s) && sleep 2 && echo T2=$(date +%s) Y=$(date +%Y)", r"T=(\d+)\s+T2=(\d+) Y=(\d+)")
         if not m:
             yield "linux_sleep_and_date", "sleep/date command gave no answer"
         else:
@@ -271,14 +424,25 @@ def linux_tests():
             year = _t.gmtime().tm_year
             yield "linux_sleep_and_date", (None if 2 <= d <= 3 and abs(int(m.group(3)) - year) <= 1
                                            else f"sleep 2 took {d} guest seconds, year {m.group(3)}")
-        # The agents are in the initramfs and work inside the guest: duplicate a running loop.
-        m = cmd("rfork --help >/dev/null && parttrack --help >/dev/null && ckpt --help >/dev/null && "
-                "(while :; do sleep 1; done) & P=$!; C=$(rfork $P); "
-                "echo RF=$C PARENT=$(cut -d' ' -f4 /proc/$C/stat) SH=$$",
-                r"RF=(\d+) PARENT=(\d+) SH=(\d+)", timeout=120)
-        yield "linux_agents_run_in_guest", (None if m and m.group(2) == m.group(3)
-                                            else "the agents did not run, or rfork gave no duplicate")
-        s.send("poweroff -f\r")
+        # Each agent runs inside the guest, in the foreground, its exit status and usage text checked:
+        # rfork and parttrack print their usage for --help (status 0), ckpt without a command (status 2).
+        m = cmd("rfork --help >/tmp/a1 2>&1; A=$?; parttrack --help >/tmp/a2 2>&1; B=$?; ckpt >/tmp/a3 2>&1; C=$?; "
+                "echo AG=$A:$(grep -c '^Usage: rfork' /tmp/a1),$B:$(grep -c 'parttrack run' /tmp/a2),"
+                "$C:$(grep -c 'ckpt restore DIR' /tmp/a3)", r"AG=(\d+):(\d+),(\d+):(\d+),(\d+):(\d+)")
+        if not m:
+            yield "linux_agents_run_in_guest", "the agent check printed no AG= line"
+        else:
+            want = {"rfork --help": ("0", "1"), "parttrack --help": ("0", "1"), "ckpt": ("2", "1")}
+            got = dict(zip(want, [(m.group(1), m.group(2)), (m.group(3), m.group(4)), (m.group(5), m.group(6))]))
+            bad = [f"'{k}' exit {got[k][0]} (want {w[0]}), usage lines {got[k][1]}" for k, w in want.items()
+                   if got[k] != w]
+            yield "linux_agents_run_in_guest", "; ".join(bad) if bad else None
+        # rfork duplicates a running loop; the copy's parent is the loop's parent (the shell).
+        m = cmd("(while :; do sleep 1; done) & P=$!; C=$(rfork $P); "
+                "echo RF=$C PARENT=$(cut -d' ' -f4 /proc/$C/stat) SH=$$; kill $P $C", r"RF=(\d+) PARENT=(\d+) SH=(\d+)")
+        yield "linux_rfork_duplicates_in_guest", (None if m and m.group(2) == m.group(3)
+                                                  else "rfork gave no duplicate whose parent is the shell")
+        sh.type_line("poweroff -f")
         ok = s.wait_exit(120)
         r = s.result("exit" if ok else "timeout")
         LAST = r
@@ -293,101 +457,132 @@ def linux_tests():
         shutil.rmtree(work, ignore_errors=True)
 
 
-def bzimage_test():
-    """The Linux 32-bit boot protocol: Debian's bzImage itself (its own decompressor runs in the guest),
-    ending in a real kernel panic, which the VMM must recognise as the Primary's."""
+def bzimage_boot(word):
+    """Debian's bzImage itself through the Linux 32-bit boot protocol (its own decompressor runs in
+    the guest), with the initramfs's hs.<word> action."""
     import glob
-    bz = sorted(glob.glob(os.path.expanduser("~/.cache/hindsight/linux-image-*/bzImage")))
+    bz = sorted(glob.glob(BZIMAGE_GLOB))
     if not bz:
-        return "no cached bzImage (host-tools/get-kernel.sh fetches it)"
+        raise Failure("no cached bzImage (host-tools/get-kernel.sh fetches it)")
+    need_linux()
     global LAST
-    r = boot(*LINUX_SETS[1:], "cmdline=console=ttyS0 nokaslr quiet hs.poweroff", kernel=bz[-1], timeout=600,
+    r = boot(*LINUX_SETS[1:], f"cmdline=console=ttyS0 nokaslr quiet hs.{word}", kernel=bz[-1], timeout=600,
              initrd=LINUX_INITRD)
     LAST = r
-    for needle in ("(bzImage)", "tsc-init=", "reboot: System halted"):
-        if needle not in r.console:
-            return f"console lacks {needle!r}"
-    if not r.summary or r.summary.get("outcome") != "poweroff":
-        return "no poweroff summary"
-    return None
+    expect(r, "(bzImage)", "tsc-init=")
+    return r
 
 
-def two_linux_test():
+@test
+def linux_bzimage_boot_protocol_and_panic():
+    """A real kernel panic (the initramfs triggers sysrq-c for hs.panic), which the VMM must catch
+    from the Primary's console and report as its outcome."""
+    r = bzimage_boot("panic")
+    expect(r, "Kernel panic - not syncing", "Primary stopped: panic")
+    summary(r, outcome="panic", primary__outcome="panic")
+
+
+@test
+def linux_bzimage_poweroff():
+    r = bzimage_boot("poweroff")
+    expect(r, "reboot: System halted")
+    summary(r, outcome="poweroff", primary__outcome="poweroff")
+
+
+@test
+def two_linux_guests_on_two_cores():
     """Two cores, two Linux guests from byte-identical images, each under its own EPT (no replay yet)."""
-    if not (os.path.exists(LINUX_KERNEL) and os.path.exists(LINUX_INITRD)):
-        return "no guest kernel/initramfs: run 'make linux' first"
+    need_linux()
     global LAST
     r = boot("cores=2", *[x for x in LINUX_SETS[1:] if not x.startswith("cores=") and x != "guest_console=raw"],
              "cmdline=console=ttyS0 nokaslr quiet hs.poweroff", kernel=LINUX_KERNEL, initrd=LINUX_INITRD, cpus=2,
              megs=1024, timeout=900)
     LAST = r
-    for needle in ("[P] tsc-init=", "[B] tsc-init=", "[P] [", "[B] ["):
-        if needle not in r.console:
-            return f"console lacks {needle!r}"
-    if not r.summary or r.summary.get("primary.outcome") != "poweroff" or r.summary.get("backup.outcome") != "poweroff":
-        return "both guests did not power off"
-    return None
+    expect(r, "[P] tsc-init=", "[B] tsc-init=", "[P] [", "[B] [")
+    summary(r, primary__outcome="poweroff", backup__outcome="poweroff")
 
 
-def main():
-    flt = sys.argv[1] if len(sys.argv) > 1 else ""
-    if not shutil.which("bochs"):
-        for t in TESTS:
-            print(f"SKIP: e2e/{t.__name__}: bochs is not installed (host-tools/install-deps.sh emu)")
-        print(f"0 passed, 0 failed, {len(TESTS)} skipped")
-        return 1  # a missing engine must not look like success
-    passed = failed = 0
+def selected_tests(flt):
+    return [(names, runner, [n for n in names if flt in n]) for names, runner in TESTS if any(flt in n for n in names)]
+
+
+def show_console():
+    if LAST is not None:
+        print("  last console lines:\n    " + "\n    ".join(LAST.console.splitlines()[-15:]), flush=True)
+
+
+def run_one(names, runner, chosen, counts):
+    """Runs one registered runner; every chosen name gets exactly one verdict line."""
     global LAST
-    for t in TESTS:
-        if flt not in t.__name__:
-            continue
-        LAST = None
-        try:
-            t()
-            print(f"PASS: e2e/{t.__name__}", flush=True)
-            passed += 1
-        except Failure as e:
-            print(f"FAIL: e2e/{t.__name__}: {e}", flush=True)
-            if LAST is not None:
-                print("  last console lines:\n    " + "\n    ".join(LAST.console.splitlines()[-15:]))
-            failed += 1
-        except Exception as e:  # a harness crash is a failure too
-            print(f"FAIL: e2e/{t.__name__}: harness error {type(e).__name__}: {e}", flush=True)
-            failed += 1
-    if flt in "linux_session":
-        for name, err in linux_tests():
-            if err is None:
-                print(f"PASS: e2e/{name}", flush=True)
-                passed += 1
-            else:
-                print(f"FAIL: e2e/{name}: {err}", flush=True)
-                if LAST is not None:
-                    print("  last console lines:\n    " + "\n    ".join(LAST.console.splitlines()[-15:]))
-                failed += 1
-    if flt in "two_linux_guests_on_two_cores":
-        LAST = None
-        err = two_linux_test()
-        print(f"PASS: e2e/two_linux_guests_on_two_cores" if err is None
-              else f"FAIL: e2e/two_linux_guests_on_two_cores: {err}", flush=True)
-        if err is None:
-            passed += 1
-        else:
-            if LAST is not None:
-                print("  last console lines:\n    " + "\n    ".join(LAST.console.splitlines()[-15:]))
-            failed += 1
-    if flt in "linux_bzimage_boot_protocol_and_panic":
-        LAST = None
-        err = bzimage_test()
-        if err is None:
-            print("PASS: e2e/linux_bzimage_boot_protocol_and_panic", flush=True)
-            passed += 1
-        else:
-            print(f"FAIL: e2e/linux_bzimage_boot_protocol_and_panic: {err}", flush=True)
-            if LAST is not None:
-                print("  last console lines:\n    " + "\n    ".join(LAST.console.splitlines()[-15:]))
-            failed += 1
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    LAST = None
+    done, cause = set(), None
+    gen = runner()
+    try:
+        for name, verdict in gen:
+            if name not in names or name in done:
+                raise RuntimeError(f"the runner reported {name!r} out of turn")
+            done.add(name)
+            if name in chosen:
+                report(name, verdict, counts)
+            if isinstance(verdict, str) and cause is None:
+                cause = f"{name} failed"
+            if all(n in done for n in chosen):
+                break  # nothing more is wanted from this boot
+    except Failure as e:
+        cause = str(e)
+    except Exception as e:  # a harness crash fails the tests it did not reach
+        cause = f"harness error {type(e).__name__}: {e}"
+    finally:
+        gen.close()
+    for n in chosen:
+        if n not in done:
+            report(n, cause if len(names) == 1 or n == next(x for x in names if x not in done)
+                   else f"not run: {cause}", counts)
+
+
+def report(name, verdict, counts):
+    if verdict is None:
+        print(f"PASS: e2e/{name}", flush=True)
+        counts["passed"] += 1
+    elif isinstance(verdict, Skip):
+        print(f"SKIP: e2e/{name}: {verdict.why}", flush=True)
+        counts["skipped"] += 1
+    else:
+        print(f"FAIL: e2e/{name}: {verdict or 'no verdict'}", flush=True)
+        show_console()
+        counts["failed"] += 1
+
+
+def main(argv=None):
+    args = list(sys.argv[1:] if argv is None else argv)
+    listing = "--list" in args
+    args = [a for a in args if a != "--list"]
+    flt = args[0] if args else ""
+    chosen = selected_tests(flt)
+    if not chosen:
+        print(f"FAIL: e2e/filter: no test name contains {flt!r}")
+        print("0 passed, 1 failed")
+        return 1
+    if listing:
+        for _, _, names in chosen:
+            print("\n".join(names))
+        return 0
+    if not shutil.which("bochs"):
+        n = 0
+        for _, _, names in chosen:
+            for name in names:
+                print(f"SKIP: e2e/{name}: bochs is not installed (host-tools/install-deps.sh emu)")
+                n += 1
+        print(f"0 passed, 0 failed, {n} skipped")
+        return 1  # a missing engine must not look like success
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    for names, runner, picked in chosen:
+        run_one(names, runner, picked, counts)
+    line = f"{counts['passed']} passed, {counts['failed']} failed"
+    if counts["skipped"]:
+        line += f", {counts['skipped']} skipped"
+    print(line)
+    return 1 if counts["failed"] else 0
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Tests of the host tools: extract-vmlinux, newc.py, mkiso.sh, hindsight-log.
+"""Tests of the host tools: extract-vmlinux, newc.py, mkiso.sh, hindsight-log, the e2e runner's
+registry (no emulator run), hindsight-run's exit statuses.
 
 Prints one verdict line per test ("PASS: host/<name>", "FAIL: host/<name>: why",
 "SKIP: host/<name>: why") and ends with "N passed, N failed"; exits non-zero if any
 test failed. Each test works in its own temporary directory. `run.sh NAME...` runs
 only the tests whose names contain one of the NAMEs.
 """
+import contextlib
 import glob
 import gzip
+import io
 import lzma
 import os
 import re
@@ -22,6 +25,8 @@ EXTRACT = os.path.join(ROOT, "host-tools", "extract-vmlinux")
 NEWC = os.path.join(ROOT, "host-tools", "newc.py")
 MKISO = os.path.join(ROOT, "host-tools", "mkiso.sh")
 HLOG = os.path.join(ROOT, "host-tools", "hindsight-log")
+E2E = os.path.join(ROOT, "tests", "e2e", "e2e.py")
+HRUN = os.path.join(ROOT, "host-tools", "hindsight-run")
 
 PT_LOAD, PT_NOTE, PT_GNU_STACK = 1, 4, 0x6474E551
 XEN_ELFNOTE_PHYS32_ENTRY = 18
@@ -936,9 +941,174 @@ def t_hlog_compact_invalid(tmp):
     r = hlog(tmp, log_header(fmt=2) + b"".join(parts))
     check(r.returncode == 1 and b"bad log header: unknown log format 2" in r.stderr,
           f"format 2: exit {r.returncode}, {errtail(r.stderr)}")
+# ---- the e2e runner (its registry only: nothing here starts an emulator) ---------------
+
+LINUX_NAMES = ["linux_boot_to_shell", "linux_uname", "linux_cpuinfo_hypervisor", "linux_interrupts_pic_timer_and_uart",
+               "linux_sleep_and_date", "linux_agents_run_in_guest", "linux_rfork_duplicates_in_guest",
+               "linux_poweroff_summary"]
+
+
+def e2e_list(flt):
+    r = run([sys.executable, E2E, "--list", flt])
+    return r.returncode, r.stdout.decode().split()
+
+
+def t_e2e_filter_selects_by_name(tmp):
+    for flt, want in (("linux_uname", ["linux_uname"]),
+                      ("two_linux", ["two_linux_guests_on_two_cores"]),
+                      ("bzimage", ["linux_bzimage_boot_protocol_and_panic", "linux_bzimage_poweroff"]),
+                      ("linux_session", []),  # a fixed string of the runner, no test's name
+                      ("hostile", ["hostile_guest_triple_fault_is_contained"])):
+        rc, names = e2e_list(flt)
+        if not want:
+            check(rc != 0 and "contains" in names, f"--list {flt}: exit {rc}, {names}: selected tests")
+            continue
+        check(names == want and rc == 0, f"--list {flt}: exit {rc}, {names}, want {want}")
+    rc, names = e2e_list("linux")
+    check(rc == 0 and set(LINUX_NAMES) <= set(names), f"--list linux: {names}")
+    rc, names = e2e_list("")
+    check(len(names) == len(set(names)), "two tests share a name")
+
+
+def t_e2e_filter_matching_nothing_fails(tmp):
+    for flt in ("linux_unmae", "no_such_test"):
+        r = run([sys.executable, E2E, flt])
+        out = r.stdout.decode()
+        check(r.returncode != 0, f"e2e.py {flt}: exit 0 ({oneline(out)})")
+        check(f"FAIL: e2e/filter: no test name contains '{flt}'" in out, f"e2e.py {flt}: {oneline(out)}")
+
+
+def t_e2e_group_boot_failure_fails_each_test(tmp):
+    # Without a guest kernel every Linux test must be reported as failed, none left out of the count.
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import e2e, shutil; "
+            "e2e.LINUX_KERNEL = '/nonexistent/vmlinux'; e2e.BZIMAGE_GLOB = '/nonexistent/*'; "
+            "shutil.which = lambda n: '/bin/true'; sys.exit(e2e.main([sys.argv[2]]))")
+    for flt, names in (("linux", LINUX_NAMES + ["linux_bzimage_boot_protocol_and_panic", "linux_bzimage_poweroff",
+                                                "two_linux_guests_on_two_cores"]),
+                       ("linux_sleep", ["linux_sleep_and_date"])):
+        r = run([sys.executable, "-c", code, os.path.dirname(E2E), flt])
+        out = r.stdout.decode()
+        check(r.returncode != 0, f"{flt}: exit 0")
+        for n in names:
+            check(re.search(rf"^FAIL: e2e/{n}: .*make linux|^FAIL: e2e/{n}: .*bzImage", out, re.M),
+                  f"{flt}: no FAIL line with a reason for {n}: {oneline(out)}")
+        check(re.search(rf"^0 passed, {len(names)} failed$", out, re.M), f"{flt}: count line: {oneline(out)}")
+
+
+# ---- hindsight-run --------------------------------------------------------------------
+
+def load_hindsight_run():
+    import importlib.machinery
+    import importlib.util
+    loader = importlib.machinery.SourceFileLoader("hindsight_run_t", HRUN)
+    spec = importlib.util.spec_from_loader("hindsight_run_t", loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+def t_hindsight_run_exit_status(tmp):
+    # The launcher's status tells a script (and `make run`) how the run ended: 0 only when the
+    # guest ended it itself.
+    hr = load_hindsight_run()
+    want = {"poweroff": 0, "reboot": 0, "panic": 0,
+            "ept-violation": 3, "triple-fault": 3, "invalid-guest-state": 3, "unhandled-exit": 3,
+            "unexpected-cr-access": 3, "unsupported-string-io": 3, "vm-entry-failed": 3,
+            "config-error": 4, "load-error": 4, "boot-error": 4, "no-vmx": 4, "out-of-memory": 4, "vmm-fault": 4,
+            "something-new": 3, None: 1}
+    for outcome, status in want.items():
+        def fake_run(args, iso, workdir, echo, outcome=outcome):
+            r = hr.Run()
+            r.ended = "exit"
+            r.summary = None if outcome is None else {"outcome": outcome}
+            return r
+        hr.build_iso = lambda a, w: os.path.join(tmp, "x.iso")
+        hr.run_bochs = fake_run
+        hr.shutil.which = lambda n: "/bin/true"
+        with contextlib.redirect_stderr(io.StringIO()):
+            got = hr.main(["--engine", "bochs", "--kernel", HRUN, "--vmm", HRUN, "--quiet", "--interactive", "no",
+                           "--keep", tmp])
+        check(got == status, f"outcome {outcome}: exit {got}, want {status}")
+    r = run([HRUN, "--help"])
+    check(b"exit status" in r.stdout.lower(), "--help does not document the exit statuses")
+
+
+def t_hindsight_run_machine_size(tmp):
+    hr = load_hindsight_run()
+    kern = os.path.join(tmp, "k")
+    with open(kern, "wb") as f:
+        f.write(b"\0" * (40 << 20))
+    for sets, cfg, low in ((["mem=512M", "cores=1"], "", 512 + 40), (["mem=256M"], "", 512 + 40),
+                           (["mem=1G", "cores=2"], "", 2048 + 40), ([], "mem=128M\ncores=1\n", 128 + 40)):
+        config = None
+        if cfg:
+            config = os.path.join(tmp, "cfg")
+            with open(config, "w") as f:
+                f.write(cfg)
+        a = hr.make_args(kernel=kern, set=sets, config=config, megs="auto")
+        m = hr.machine_megs(a)
+        check(low + 64 <= m <= low + 1024, f"{sets} {cfg!r}: {m} MiB for at least {low} MiB of guests and modules")
+    r = run(["make", "-n", "-C", ROOT, "run", "MEM=512M"])
+    check(b"--megs auto" in r.stdout, "make run does not size the machine (no --megs auto)")
+
+
+# ---- the project's own claims --------------------------------------------------------
+
+def t_fuzz_covers_every_loader(tmp):
+    # make fuzz must build and run each parser that reads the guest kernel, bzImage included.
+    r = run(["make", "-n", "-C", ROOT, "fuzz"])
+    out = r.stdout.decode()
+    for src in ("vmm/mb2.c", "vmm/config.c", "vmm/pvh.c", "vmm/bzimage.c"):
+        check(src in out, f"make fuzz does not compile {src}")
+    m = re.search(r"for t in ([a-z0-9 ]+); do", out)
+    check(m, "make fuzz: no target loop")
+    targets = m.group(1).split()
+    check("bzimage" in targets, f"make fuzz runs {targets}, not bzimage")
+    for t in targets:
+        check(os.listdir(os.path.join(ROOT, "tests", "unit", "fuzz_seeds", t)), f"no seeds for fuzz target {t}")
+
+
+def t_docs_name_every_outcome(tmp):
+    # Every outcome word the VMM can print in its summary is documented in docs/config.md.
+    words = set()
+    for path in glob.glob(os.path.join(ROOT, "vmm", "**", "*.c"), recursive=True):
+        text = open(path).read()
+        words |= set(re.findall(r'(?:vcpu_stop\(\s*\w+\s*,|fail_run\()\s*"([a-z0-9-]+)"', text))
+    check(len(words) >= 10, f"found only {sorted(words)}: the pattern no longer matches the VMM")
+    doc = open(os.path.join(ROOT, "docs", "config.md")).read()
+    missing = sorted(w for w in words if f"`{w}`" not in doc)
+    check(not missing, f"docs/config.md does not name the outcome(s) {missing}")
+
+
+def t_readme_figures_from_bench_output(tmp):
+    # The README's figure table is the one host-tools/bench-table renders from docs/bench.txt
+    # (the benchmarks' own lines), and that file holds well-formed bench lines only.
+    r = run([os.path.join(ROOT, "host-tools", "bench-table"), "--check"])
+    check(r.returncode == 0, f"bench-table --check: {errtail(r.stderr)}")
+    lines = [l for l in open(os.path.join(ROOT, "docs", "bench.txt")).read().splitlines()
+             if l.strip() and not l.startswith("#")]
+    for l in lines:
+        m = re.match(r"^bench \S+ ([0-9.]+) \S+ baseline \S+ ([0-9.]+) ratio ([0-9.]+)$", l)
+        check(m, f"docs/bench.txt: malformed bench line {l!r}")
+        v, b, ratio = map(float, m.groups())
+        check(b > 0 and abs(v / b - ratio) <= 0.01 * ratio + 0.01, f"docs/bench.txt: ratio of {l!r} is not value/baseline")
+    # A figure changed in the file must change the table: the check is not vacuous.
+    bench = os.path.join(tmp, "bench.txt")
+    with open(bench, "w") as f:
+        f.write("\n".join(l.replace("bench vmm_exit_roundtrip ", "bench vmm_exit_roundtrip 1") for l in lines) + "\n")
+    r = run([os.path.join(ROOT, "host-tools", "bench-table"), "--check", "--bench", bench])
+    check(r.returncode != 0, "bench-table --check accepts a README that disagrees with the figures")
 
 
 TESTS = [
+    ("readme_figures_from_bench_output", t_readme_figures_from_bench_output),
+    ("fuzz_covers_every_loader", t_fuzz_covers_every_loader),
+    ("docs_name_every_outcome", t_docs_name_every_outcome),
+    ("e2e_filter_selects_by_name", t_e2e_filter_selects_by_name),
+    ("e2e_filter_matching_nothing_fails", t_e2e_filter_matching_nothing_fails),
+    ("e2e_group_boot_failure_fails_each_test", t_e2e_group_boot_failure_fails_each_test),
+    ("hindsight_run_exit_status", t_hindsight_run_exit_status),
+    ("hindsight_run_machine_size", t_hindsight_run_machine_size),
     ("extract_gzip_bzimage", t_extract_gzip),
     ("extract_xz_bzimage", t_extract_xz),
     ("extract_header_locates_payload", t_extract_header_locates_payload),

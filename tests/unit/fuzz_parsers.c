@@ -1,15 +1,16 @@
 /* libFuzzer harness for the parsers that read outside input: the multiboot2 information
  * (mb2_parse, then the memory map fed to palloc), the config module (config_parse) and
- * the guest kernel image (pvh_load_elf), and the replay log as hindsight-log reads it (header
- * and events, fixed and compact, through replay/codec.c). Only built with -DHS_FUZZ; the
- * unit-test build sees an empty file.
+ * the guest kernel image (pvh_load_elf, and for a bzImage bzimage_load and
+ * bzimage_write_boot_params), and the replay log as hindsight-log reads it (header and events,
+ * fixed and compact, through replay/codec.c). Only built with -DHS_FUZZ; the unit-test build
+ * sees an empty file.
  *
  * Build (from the repository root):
  *   clang -std=c11 -g -O1 -D_GNU_SOURCE -DHS_FUZZ -fsanitize=fuzzer,address,undefined \
  *         -fno-sanitize-recover=undefined -Ivmm -Ireplay -Itests/unit \
  *         -o build/fuzz_parsers tests/unit/fuzz_parsers.c \
- *         vmm/mb2.c vmm/palloc.c vmm/config.c vmm/pvh.c vmm/format.c replay/codec.c
- * Run one target (mb2, config, pvh or replaylog; unset = all four on every input):
+ *         vmm/mb2.c vmm/palloc.c vmm/config.c vmm/pvh.c vmm/bzimage.c vmm/format.c replay/codec.c
+ * Run one target (mb2, config, pvh, bzimage or replaylog; unset = all five on every input):
  *   mkdir -p build/fuzz/pvh && HS_FUZZ_TARGET=pvh build/fuzz_parsers build/fuzz/pvh \
  *         tests/unit/fuzz_seeds/pvh -max_total_time=60
  * tests/unit/fuzz_seeds/<target>/ hold small valid inputs to start from. */
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bzimage.h"
 #include "codec.h"
 #include "config.h"
 #include "lib.h"
@@ -25,10 +27,12 @@
 #include "pvh.h"
 
 #define GUEST_MEM (4u << 20)
+/* A bzImage is placed at 16 MiB (its LOAD_PHYSICAL_ADDR) plus init_size: the loader needs more. */
+#define BZ_GUEST_MEM (32u << 20)
 
-enum { T_ALL, T_MB2, T_CONFIG, T_PVH, T_REPLAYLOG };
+enum { T_ALL, T_MB2, T_CONFIG, T_PVH, T_BZIMAGE, T_REPLAYLOG };
 static int target = T_ALL;
-static uint8_t *gmem;
+static uint8_t *gmem, *bz_gmem;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -44,13 +48,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         target = T_CONFIG;
     else if (t && !strcmp(t, "pvh"))
         target = T_PVH;
+    else if (t && !strcmp(t, "bzimage"))
+        target = T_BZIMAGE;
     else if (t && !strcmp(t, "replaylog"))
         target = T_REPLAYLOG;
     else if (t && *t) {
-        fprintf(stderr, "HS_FUZZ_TARGET must be mb2, config, pvh or replaylog\n");
+        fprintf(stderr, "HS_FUZZ_TARGET must be mb2, config, pvh, bzimage or replaylog\n");
         exit(2);
     }
     gmem = malloc(GUEST_MEM);
+    bz_gmem = malloc(BZ_GUEST_MEM);
     return 0;
 }
 
@@ -324,6 +331,31 @@ static void fuzz_replaylog(const uint8_t *data, size_t size)
         __builtin_trap();
 }
 
+static void fuzz_bzimage(const uint8_t *data, size_t size)
+{
+    uint8_t *img = malloc(size ? size : 1);
+    memcpy(img, data, size);
+    char err[200];
+    struct bz_kernel k;
+    if (bzimage_detect(img, size)) {
+        if (bzimage_load(img, size, bz_gmem, BZ_GUEST_MEM, &k, err, sizeof(err)) == 0) {
+            if (k.lo < BZ_LOAD_GPA || k.hi > BZ_GUEST_MEM || k.lo >= k.hi)
+                __builtin_trap();
+            /* What guest.c does next; an initrd at the top of guest RAM, then none. */
+            if (bzimage_write_boot_params(img, size, bz_gmem, BZ_GUEST_MEM, "console=ttyS0 nokaslr",
+                                          BZ_GUEST_MEM - (1u << 20), 4096, err, sizeof(err)) &&
+                !memchr(err, 0, sizeof(err)))
+                __builtin_trap();
+            if (bzimage_write_boot_params(img, size, bz_gmem, BZ_GUEST_MEM, "", 0, 0, err, sizeof(err)) &&
+                !memchr(err, 0, sizeof(err)))
+                __builtin_trap();
+        } else if (!memchr(err, 0, sizeof(err))) {
+            __builtin_trap();
+        }
+    }
+    free(img);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (target == T_ALL || target == T_MB2)
@@ -334,6 +366,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_pvh(data, size);
     if (target == T_ALL || target == T_REPLAYLOG)
         fuzz_replaylog(data, size);
+    if (target == T_ALL || target == T_BZIMAGE)
+        fuzz_bzimage(data, size);
     return 0;
 }
 #else

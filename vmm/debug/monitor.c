@@ -632,6 +632,8 @@ enum dbg_action monitor_input(struct monitor *m, uint8_t b)
             m->esc = 0;
         return DBG_ACT_NONE;
     }
+    if (b == '\t')
+        b = ' ';
     bool after_cr = m->last_cr;
     m->last_cr = b == '\r';
     switch (b) {
