@@ -118,6 +118,11 @@ $(B)/hindsight-log: host-tools/hindsight-log.c replay/codec.c vmm/format.c $(wil
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -g $(WARN) -D_GNU_SOURCE -Ivmm -Ireplay -o $@ host-tools/hindsight-log.c replay/codec.c vmm/format.c
 
+# The COM2 debugger (vmm/debug/) over TCP with a fake target: tests/host/gdb_stub.py runs the real gdb on it.
+$(B)/gdbstub_server: tests/unit/gdbstub_server.c tests/unit/dbg_fake.h $(wildcard vmm/debug/*.c vmm/debug/*.h) vmm/format.c vmm/lib.h
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -DHS_GDBSTUB_SERVER -o $@ tests/unit/gdbstub_server.c $(wildcard vmm/debug/*.c) vmm/format.c
+
 # libFuzzer over the parsers that take outside bytes (multiboot2 info, config, kernel ELF and
 # bzImage, checkpoint images, replay log).
 FUZZ_SECONDS ?= 60

@@ -107,7 +107,7 @@ def two_cores_run_guests():
 
 @test
 def isolation_ept_violation_stops_only_the_offender():
-    r = boot("cmdline=isolation", "backup_cmdline=hello", cpus=2)
+    r = boot("cmdline=isolation", "backup_cmdline=hello", "replay=independent", cpus=2)
     expect(r, "Primary: EPT violation: guest-physical 0x4001000 (write)", "[B] test guest: powering off")
     refuse(r, "ISOLATION BROKEN")
     summary(r, primary__outcome="ept-violation", backup__outcome="poweroff")
@@ -115,7 +115,7 @@ def isolation_ept_violation_stops_only_the_offender():
 
 @test
 def hostile_guest_triple_fault_is_contained():
-    r = boot("cmdline=hostile", "backup_cmdline=hello", cpus=2)
+    r = boot("cmdline=hostile", "backup_cmdline=hello", "replay=independent", cpus=2)
     expect(r, "[P] test guest: hostile", "[P] test guest: hostile: VMXON and VMREAD raised #UD",
            "Primary: triple fault", "[B] test guest: powering off")
     refuse(r, "HOSTILE MSR READ SUCCEEDED", "HOSTILE VMX INSTRUCTION SUCCEEDED")
@@ -124,14 +124,75 @@ def hostile_guest_triple_fault_is_contained():
 
 
 @test
-def single_core_primary_only():
+def replay_off_runs_the_primary_alone():
     # Two CPUs, so that only the config key can keep core 1 out of VMX.
-    r = boot("cmdline=hello", "cores=1", "mem=32M", cpus=2)
-    expect(r, "core 0 in VMX root", "[P] test guest: RAM 32 MiB")
+    r = boot("cmdline=hello", "replay=off", "mem=32M", cpus=2)
+    expect(r, "core 0 in VMX root", "[P] test guest: RAM 32 MiB", "replay off: the Primary runs alone")
     refuse(r, "[B]", "core 1 in VMX root", "core 1 did not answer")
-    summary(r, outcome="poweroff", cores=1)
+    summary(r, outcome="poweroff", cores=1, guests=1, replay__mode="off")
     if any(k.startswith("backup.") for k in r.summary):
         raise Failure("the summary reports a Backup")
+
+
+@test
+def single_core_time_slices_both_guests():
+    # Two CPUs, so that only cores=1 keeps the Backup off core 1.
+    r = boot("cmdline=replay=20", "cores=1", "mem=32M", cpus=2)
+    expect(r, "entering Primary and Backup at", "time-sliced on one core", "[P] test guest: RAM 32 MiB",
+           "[B] test guest: powering off")
+    refuse(r, "core 1 in VMX root", "DIVERGENCE")
+    summary(r, outcome="poweroff", cores=1, guests=2, replay__mode="exit", replay__divergences=0,
+            replay__ram_match="yes", replay__console_match="yes", backup__outcome="poweroff")
+    if r.summary["replay.events"] != r.summary["replay.replayed"] or int(r.summary["replay.events"]) < 60:
+        raise Failure(f"replayed {r.summary['replay.replayed']} of {r.summary['replay.events']} events")
+
+
+@test
+def replay_two_cores_test_guest():
+    r = boot("cmdline=replay=20", "cores=2", "mem=32M", cpus=2)
+    expect(r, "core 1 in VMX root; entering Backup", "[B] test guest: powering off")
+    refuse(r, "DIVERGENCE")
+    summary(r, outcome="poweroff", cores=2, guests=2, replay__divergences=0, replay__ram_match="yes",
+            replay__console_match="yes", backup__outcome="poweroff")
+    if r.summary["replay.events"] != r.summary["replay.replayed"]:
+        raise Failure(f"replayed {r.summary['replay.replayed']} of {r.summary['replay.events']} events")
+
+
+@test
+def replay_perturbation_is_reported_at_its_event():
+    """replay_perturb=N hands the Backup a different value at event N (here the RTC seconds of the
+    second line): the checker must stop the Backup naming event N or the next one."""
+    r = boot("cmdline=replay=5", "cores=1", "mem=32M", "replay_perturb=4")
+    import re
+    m = re.search(r"hindsight: DIVERGENCE at event (\d+): (.*)", r.console)
+    if not m:
+        raise Failure("no divergence report")
+    if int(m.group(1)) not in (4, 5):
+        raise Failure(f"the report names event {m.group(1)}, not 4 or 5")
+    expect(r, "expected (Primary): event", "actual (Backup):", "Primary registers at that event", "Backup registers now")
+    summary(r, outcome="poweroff", primary__outcome="poweroff", backup__outcome="divergence", replay__divergences=1,
+            replay__ram_match="no")
+
+
+@test
+def replay_lag_larger_than_the_ring_is_refused():
+    r = boot("cmdline=hello", "ring_entries=1024", "lag=1000")
+    expect(r, "lag=1000 events does not fit a ring of 1024 events")
+    summary(r, outcome="config-error")
+
+
+@test
+def replay_backup_cmdline_needs_independent_guests():
+    r = boot("cmdline=hello", "backup_cmdline=other")
+    expect(r, "backup_cmdline needs replay=independent")
+    summary(r, outcome="config-error")
+
+
+@test
+def replay_forced_mode_this_build_lacks_is_refused():
+    r = boot("cmdline=hello", "replay=pmc")
+    expect(r, "replay=pmc: this build has no counter-based landing")
+    summary(r, outcome="config-error")
 
 
 # Guest outcomes, each provoked by the tiny test guest on one CPU (tests/guests/testguest.asm).
@@ -178,10 +239,10 @@ def guest_panic_line_ends_as_panic():
 
 
 @test
-def one_cpu_machine_runs_primary_alone():
+def one_cpu_machine_runs_both_guests_on_core_0():
     r = boot("cmdline=hello")
-    expect(r, "core 1 did not answer INIT-SIPI-SIPI", "running the Primary alone")
-    summary(r, outcome="poweroff", cores=1)
+    expect(r, "core 1 did not answer INIT-SIPI-SIPI", "both guests share core 0 instead")
+    summary(r, outcome="poweroff", cores=1, guests=2, replay__divergences=0, backup__outcome="poweroff")
 
 
 @test
@@ -315,7 +376,8 @@ def uefi_boot_through_ovmf_reaches_the_vmx_check():
 
 
 
-# Linux as the Primary alone, its serial bytes straight to the console.
+# Linux as the Primary, its serial bytes straight to the console, the Backup replaying it on the
+# same core (the default in Bochs).
 LINUX_SETS = ["console=e9", "cores=1", "mem=256M", "initrd=initrd", "guest_console=raw"]
 LINUX_KERNEL = os.path.join(ROOT, "build/guest-kernel.elf")
 LINUX_INITRD = os.path.join(ROOT, "build/initramfs.cpio.gz")
@@ -328,7 +390,7 @@ def need_linux():
         raise Failure("no guest kernel/initramfs: run 'make linux' first")
 
 
-def linux_session(*sets, cpus=1, megs=512):
+def linux_session(*sets, cpus=1, megs=1024):
     """Boots Linux as the Primary with COM1 connected to the harness; returns (session, work dir)."""
     import time as _t
     work = tempfile.mkdtemp(prefix="hs-linux-")
@@ -386,7 +448,8 @@ class Shell:
 
 @group("linux_boot_to_shell", "linux_uname", "linux_cpuinfo_hypervisor", "linux_interrupts_pic_timer_and_uart",
        "linux_sleep_and_date", "linux_agents_run_in_guest", "linux_rfork_duplicates_in_guest",
-       "linux_poweroff_summary")
+       "linux_urandom_checksum", "linux_rdtsc_rdrand", "linux_typed_input", "linux_poweroff_summary",
+       "linux_replay_exact")
 def linux_session_tests():
     """One Linux boot, several checks."""
     import time as _t
@@ -442,8 +505,17 @@ def linux_session_tests():
                 "echo RF=$C PARENT=$(cut -d' ' -f4 /proc/$C/stat) SH=$$; kill $P $C", r"RF=(\d+) PARENT=(\d+) SH=(\d+)")
         yield "linux_rfork_duplicates_in_guest", (None if m and m.group(2) == m.group(3)
                                                   else "rfork gave no duplicate whose parent is the shell")
+        # Inputs the Backup must get from the log: kernel randomness, RDTSC and RDRAND in user
+        # space, and a line the guest reads as data.
+        m = cmd("echo C=$(head -c 2000000 /dev/urandom | md5sum)", r"C=([0-9a-f]{32})", timeout=300)
+        yield "linux_urandom_checksum", None if m else "no MD5 of 2 MB of /dev/urandom"
+        m = cmd("tsc rdrand; tsc now", r"tsc-rdrand=(\d+)\s+tsc-now=(\d+)")
+        yield "linux_rdtsc_rdrand", None if m and int(m.group(2)) > 0 else "tsc printed no RDRAND/RDTSC values"
+        sh.type_line("read X; echo got=$X")
+        m = cmd("typed-by-the-test", r"got=typed-by-the-test")
+        yield "linux_typed_input", None if m else "the line typed for 'read' did not come back"
         sh.type_line("poweroff -f")
-        ok = s.wait_exit(120)
+        ok = s.wait_exit(300)
         r = s.result("exit" if ok else "timeout")
         LAST = r
         if not ok or not r.summary:
@@ -452,9 +524,23 @@ def linux_session_tests():
             yield "linux_poweroff_summary", (None if r.summary.get("outcome") == "poweroff"
                                              and int(r.summary.get("primary.exit.io", 0)) > 1000
                                              else f"summary outcome={r.summary.get('outcome')}")
+            yield "linux_replay_exact", replay_exact(r)
     finally:
         s.kill()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def replay_exact(r):
+    """None if the Backup replayed the whole run exactly, else why not."""
+    s = r.summary or {}
+    want = {"replay.mode": "exit", "replay.divergences": "0", "replay.ram_match": "yes",
+            "replay.console_match": "yes", "backup.outcome": s.get("primary.outcome")}
+    bad = [f"{k}={s.get(k)}" for k, v in want.items() if s.get(k) != v]
+    if s.get("replay.events") != s.get("replay.replayed") or int(s.get("replay.events", 0)) < 1000:
+        bad.append(f"replayed {s.get('replay.replayed')} of {s.get('replay.events')} events")
+    if "DIVERGENCE" in r.console:
+        bad.append("a divergence was reported")
+    return "; ".join(bad) if bad else None
 
 
 def bzimage_boot(word):
@@ -466,8 +552,9 @@ def bzimage_boot(word):
         raise Failure("no cached bzImage (host-tools/get-kernel.sh fetches it)")
     need_linux()
     global LAST
-    r = boot(*LINUX_SETS[1:], f"cmdline=console=ttyS0 nokaslr quiet hs.{word}", kernel=bz[-1], timeout=600,
-             initrd=LINUX_INITRD)
+    # The Primary alone: the guest decompresses itself (slow in Bochs); replay is tested with PVH.
+    r = boot(*LINUX_SETS[1:], "replay=off", f"cmdline=console=ttyS0 nokaslr quiet hs.{word}", kernel=bz[-1],
+             timeout=600, initrd=LINUX_INITRD)
     LAST = r
     expect(r, "(bzImage)", "tsc-init=")
     return r
@@ -490,16 +577,19 @@ def linux_bzimage_poweroff():
 
 
 @test
-def two_linux_guests_on_two_cores():
-    """Two cores, two Linux guests from byte-identical images, each under its own EPT (no replay yet)."""
+def linux_replay_on_two_cores():
+    """The Backup on core 1 replays Debian's boot exactly (two emulated CPUs: the slowest test)."""
     need_linux()
     global LAST
     r = boot("cores=2", *[x for x in LINUX_SETS[1:] if not x.startswith("cores=") and x != "guest_console=raw"],
              "cmdline=console=ttyS0 nokaslr quiet hs.poweroff", kernel=LINUX_KERNEL, initrd=LINUX_INITRD, cpus=2,
-             megs=1024, timeout=900)
+             megs=1280, timeout=1200)
     LAST = r
-    expect(r, "[P] tsc-init=", "[B] tsc-init=", "[P] [", "[B] [")
-    summary(r, primary__outcome="poweroff", backup__outcome="poweroff")
+    expect(r, "[P] tsc-init=", "[B] tsc-init=", "core 1 in VMX root; entering Backup")
+    summary(r, cores=2, primary__outcome="poweroff", backup__outcome="poweroff")
+    why = replay_exact(r)
+    if why:
+        raise Failure(why)
 
 
 def selected_tests(flt):

@@ -59,6 +59,40 @@ _start:
     mov [bench_n], eax
     call bench
 .no_bench:
+    ; replay=N: N lines of non-deterministic inputs (RDTSC, the PIT counter, the RTC seconds), each
+    ; printed, so a Backup that is handed a different value prints something else (replay tests).
+    mov esi, word_replay
+    call find_word
+    test eax, eax
+    jz .no_replay
+    call parse_dec
+    mov [bench_n], eax
+.replay_line:
+    rdtsc
+    call put_dec
+    mov esi, msg_space
+    call puts
+    xor al, al
+    out 0x43, al               ; latch PIT channel 0
+    in al, 0x40
+    movzx ebx, al
+    in al, 0x40
+    movzx eax, al
+    shl eax, 8
+    or eax, ebx
+    call put_dec
+    mov esi, msg_space
+    call puts
+    xor al, al                 ; RTC seconds
+    out 0x70, al
+    in al, 0x71
+    movzx eax, al
+    call put_dec
+    mov esi, msg_nl
+    call puts
+    dec dword [bench_n]
+    jnz .replay_line
+.no_replay:
     mov esi, word_hostile
     call find_word
     test eax, eax
@@ -372,6 +406,8 @@ msg_bench2: db " cpuid_ticks=", 0
 msg_bench3: db " plain_ticks=", 0
 msg_nl: db 10, 0
 word_bench: db "bench=", 0
+word_replay: db "replay=", 0
+msg_space: db " ", 0
 word_isolation: db "isolation", 0
 word_hostile: db "hostile", 0
 msg_hostile: db "test guest: hostile: VMX instructions, unknown ports, then an MSR with no IDT", 10, 0

@@ -941,11 +941,14 @@ def t_hlog_compact_invalid(tmp):
     r = hlog(tmp, log_header(fmt=2) + b"".join(parts))
     check(r.returncode == 1 and b"bad log header: unknown log format 2" in r.stderr,
           f"format 2: exit {r.returncode}, {errtail(r.stderr)}")
+
+
 # ---- the e2e runner (its registry only: nothing here starts an emulator) ---------------
 
 LINUX_NAMES = ["linux_boot_to_shell", "linux_uname", "linux_cpuinfo_hypervisor", "linux_interrupts_pic_timer_and_uart",
                "linux_sleep_and_date", "linux_agents_run_in_guest", "linux_rfork_duplicates_in_guest",
-               "linux_poweroff_summary"]
+               "linux_urandom_checksum", "linux_rdtsc_rdrand", "linux_typed_input", "linux_poweroff_summary",
+               "linux_replay_exact"]
 
 
 def e2e_list(flt):
@@ -955,7 +958,7 @@ def e2e_list(flt):
 
 def t_e2e_filter_selects_by_name(tmp):
     for flt, want in (("linux_uname", ["linux_uname"]),
-                      ("two_linux", ["two_linux_guests_on_two_cores"]),
+                      ("on_two_cores", ["linux_replay_on_two_cores"]),
                       ("bzimage", ["linux_bzimage_boot_protocol_and_panic", "linux_bzimage_poweroff"]),
                       ("linux_session", []),  # a fixed string of the runner, no test's name
                       ("hostile", ["hostile_guest_triple_fault_is_contained"])):
@@ -984,7 +987,7 @@ def t_e2e_group_boot_failure_fails_each_test(tmp):
             "e2e.LINUX_KERNEL = '/nonexistent/vmlinux'; e2e.BZIMAGE_GLOB = '/nonexistent/*'; "
             "shutil.which = lambda n: '/bin/true'; sys.exit(e2e.main([sys.argv[2]]))")
     for flt, names in (("linux", LINUX_NAMES + ["linux_bzimage_boot_protocol_and_panic", "linux_bzimage_poweroff",
-                                                "two_linux_guests_on_two_cores"]),
+                                                "linux_replay_on_two_cores"]),
                        ("linux_sleep", ["linux_sleep_and_date"])):
         r = run([sys.executable, "-c", code, os.path.dirname(E2E), flt])
         out = r.stdout.decode()
@@ -1038,8 +1041,10 @@ def t_hindsight_run_machine_size(tmp):
     kern = os.path.join(tmp, "k")
     with open(kern, "wb") as f:
         f.write(b"\0" * (40 << 20))
-    for sets, cfg, low in ((["mem=512M", "cores=1"], "", 512 + 40), (["mem=256M"], "", 512 + 40),
-                           (["mem=1G", "cores=2"], "", 2048 + 40), ([], "mem=128M\ncores=1\n", 128 + 40)):
+    # Two guests (Primary and Backup, on one core or two) unless replay=off; the ring beside them.
+    for sets, cfg, low in ((["mem=512M", "replay=off"], "", 512 + 40), (["mem=256M"], "", 512 + 40 + 16),
+                           (["mem=512M", "cores=1"], "", 1024 + 40 + 16),
+                           (["mem=1G", "cores=2"], "", 2048 + 40 + 16), ([], "mem=128M\nreplay=off\n", 128 + 40)):
         config = None
         if cfg:
             config = os.path.join(tmp, "cfg")

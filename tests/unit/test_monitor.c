@@ -188,7 +188,8 @@ TEST(mon_x_virtual)
     CHECK_EQ(lines, 4);
     /* Symbol+offset, $register, decimal, a short last line. */
     out = cmd("x linux_banner+0x6 7");
-    CHECK_CONTAINS(out, "ffffffff81200006: 76 65 72 73 69 6f 6e                       |version|");
+    CHECK_CONTAINS(out, "ffffffff81200006: 76 65 72 73 69 6f 6e"
+                        "                             |version|");
     out = cmd("x $rip 4");
     CHECK_CONTAINS(out, "ffffffff81000000: 90 90 90 90");
     out = cmd("x 4096 2");

@@ -175,23 +175,27 @@ static bool eval(struct monitor *m, struct tok t, uint64_t *out)
 
 static void cmd_help(struct monitor *m)
 {
-    say(m, "commands (numbers: 0x-hex, decimal, SYMBOL, $REG, and sums: panic+0x10):\n"
-           "  help                  this list\n"
-           "  regs                  the Backup's registers\n"
-           "  x ADDR [LEN]          hex dump of guest-virtual memory (through the guest's page tables)\n"
-           "  xp ADDR [LEN]         hex dump of guest-physical memory\n"
-           "  v2p ADDR              translate a guest-virtual address (the page-table walk)\n"
-           "  set REG VALUE         write a register (rax..r15, rip, rflags, cr0..efer, fs_base...)\n"
-           "  step [N]              execute N instructions (1)\n"
-           "  next-event            run until the next recorded event has been replayed\n"
-           "  continue              run to a breakpoint or the end of the replay (Ctrl-C stops)\n"
-           "  break ADDR|SYMBOL     set a breakpoint\n"
-           "  delete N              delete breakpoint N\n"
-           "  info break            list the breakpoints\n");
-    say(m, "  panic                 run to the position where the Primary panicked and compare\n"
-           "                        the Backup's registers and RAM with the Primary's (run-to-panic)\n"
-           "  where                 the replay position: exit_seq, rip, events replayed\n"
-           "  quit                  leave the debugger; the Backup stays stopped (detach)\n");
+    static const char *const lines[] = {
+        "commands (numbers: 0x-hex, decimal, SYMBOL, $REG, and sums: panic+0x10):",
+        "  help                  this list",
+        "  regs                  the Backup's registers",
+        "  x ADDR [LEN]          hex dump of guest-virtual memory (through the guest's page tables)",
+        "  xp ADDR [LEN]         hex dump of guest-physical memory",
+        "  v2p ADDR              translate a guest-virtual address (the page-table walk)",
+        "  set REG VALUE         write a register (rax..r15, rip, rflags, cr0..efer, fs_base...)",
+        "  step [N]              execute N instructions (1)",
+        "  next-event            run until the next recorded event has been replayed",
+        "  continue              run to a breakpoint or the end of the replay (Ctrl-C stops)",
+        "  break ADDR|SYMBOL     set a breakpoint",
+        "  delete N              delete breakpoint N",
+        "  info break            list the breakpoints",
+        "  panic                 run to the position where the Primary panicked and compare",
+        "                        the Backup's registers and RAM with the Primary's (run-to-panic)",
+        "  where                 the replay position: exit_seq, rip, events replayed",
+        "  quit                  leave the debugger; the Backup stays stopped (detach)",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(lines); i++)
+        say(m, "%s\n", lines[i]);
 }
 
 static void flags_str(uint64_t f, char *buf, size_t size)
