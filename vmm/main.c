@@ -114,9 +114,9 @@ static void print_vcpu_summary(char *buf, size_t cap, size_t *len, struct vcpu *
     const char *k = v->id ? "backup" : "primary";
     *len += (size_t)hs_snprintf(buf + *len, cap - *len,
                                 " %s.outcome=%s %s.exits=%lu %s.exit_seq=%lu %s.rip=0x%lx %s.launch_tick=%lu %s.ticks=%lu"
-                                " %s.run_ticks=%lu",
+                                " %s.run_ticks=%lu %s.stolen_ticks=%lu",
                                 k, v->outcome ? v->outcome : "running", k, v->exits_total, k, v->exit_seq, k,
-                                v->stop_rip, k, v->launch_tsc, k, v->stop_tsc - v->launch_tsc, k, v->run_ticks);
+                                v->stop_rip, k, v->launch_tsc, k, v->stop_tsc - v->launch_tsc, k, v->run_ticks, k, v->stolen);
     for (unsigned r = 0; r <= EXIT_REASON_MAX; r++)
         if (v->exits[r] && *len < cap)
             *len += (size_t)hs_snprintf(buf + *len, cap - *len, " %s.exit.%s=%lu", k, exit_reason_name(r),
