@@ -11,7 +11,7 @@ VMM_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdinc -isy
 	-mcmodel=small -MMD -MP -Ivmm
 HOST_CFLAGS := -std=c11 -O1 -g $(WARN) -D_GNU_SOURCE -Ivmm -Ireplay -Itests/unit -fsanitize=address,undefined -fno-omit-frame-pointer
 
-VMM_C := $(wildcard vmm/*.c vmm/dev/*.c) replay/record.c replay/replay.c replay/codec.c
+VMM_C := $(wildcard vmm/*.c vmm/dev/*.c vmm/debug/*.c) replay/record.c replay/replay.c replay/codec.c
 VMM_ASM := vmm/isr.asm vmm/vmx_entry.asm
 VMM_OBJ := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/boot/multiboot2.o $(B)/vmm/ap_blob.o
 # Pure VMM logic that the host unit tests compile hosted.
@@ -52,7 +52,7 @@ help:
 	@echo "make image      build $(B)/hindsight.iso (BIOS+UEFI GRUB, VMM, Linux demo; same variables as run)"
 	@echo "make image-testguest   the same with the tiny test guest on two cores"
 	@echo "make bench      all benchmarks; bench-vmm, bench-ring, bench-rfork, bench-parttrack, bench-ckpt one by one"
-	@echo "make bench-figures   rerun bench-vmm, bench-linux, bench-ring into docs/bench.txt and the README's table"
+	@echo "make bench-figures   rerun bench-vmm, bench-linux, bench-ring, bench-replay into docs/bench.txt and the README's table"
 	@echo "make deps       install missing Debian packages"
 
 deps:
@@ -126,13 +126,13 @@ $(B)/gdbstub_server: tests/unit/gdbstub_server.c tests/unit/dbg_fake.h $(wildcar
 # libFuzzer over the parsers that take outside bytes (multiboot2 info, config, kernel ELF and
 # bzImage, checkpoint images, replay log).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := mb2 config pvh bzimage replaylog
+FUZZ_TARGETS := mb2 config pvh bzimage replaylog gdbstub gva
 fuzz:
 	@host-tools/install-deps.sh fuzz
 	@mkdir -p $(B)
 	clang -std=c11 -g -O1 -D_GNU_SOURCE -DHS_FUZZ -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined -Ivmm -Ireplay -Itests/unit -o $(B)/fuzz_parsers \
-	  tests/unit/fuzz_parsers.c vmm/mb2.c vmm/palloc.c vmm/config.c vmm/pvh.c vmm/bzimage.c vmm/format.c replay/codec.c
+	  tests/unit/fuzz_parsers.c vmm/mb2.c vmm/palloc.c vmm/config.c vmm/pvh.c vmm/bzimage.c vmm/format.c replay/codec.c $(wildcard vmm/debug/*.c)
 	@for t in $(FUZZ_TARGETS); do mkdir -p $(B)/fuzz/$$t; \
 	  HS_FUZZ_TARGET=$$t $(B)/fuzz_parsers $(B)/fuzz/$$t tests/unit/fuzz_seeds/$$t \
 	    -max_total_time=$(FUZZ_SECONDS) || exit 1; done
@@ -201,7 +201,8 @@ bench-ring:
 # target rewrites from one run of the benchmarks; host-tools/bench-table renders the README's
 # table from it (a host test checks that the two agree).
 bench-figures: vmm guests linux
-	@set -o pipefail; { host-tools/bench-vmm && host-tools/bench-linux && host-tools/bench-ring; } | tee $(B)/bench-figures.log
+	@set -o pipefail; { host-tools/bench-vmm && host-tools/bench-linux && host-tools/bench-ring && \
+	  host-tools/bench-replay; } | tee $(B)/bench-figures.log
 	@{ echo "# make bench-figures, $$(git rev-parse --short HEAD 2>/dev/null) $$(date -u +%F)"; \
 	  grep '^bench ' $(B)/bench-figures.log; } > docs/bench.txt
 	host-tools/bench-table --update

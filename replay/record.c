@@ -15,6 +15,9 @@ int hs_shared_init(struct hs_shared *sh, void *ring_mem, size_t ring_size, uint6
     sh->p_positions = 0;
     sh->p_tsc = 0;
     sh->p_stopped = 0;
+    sh->p_outcome = 0;
+    sh->p_end_seq = 0;
+    sh->p_end_tsc = 0;
     sh->b_stopped = 0;
     return 0;
 }

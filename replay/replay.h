@@ -37,7 +37,13 @@ struct hs_shared {
     /* Written by the Primary, read by the Backup. */
     uint64_t p_positions;       /* positions the Primary has completed (events published first) */
     uint64_t p_tsc;             /* the Primary's TSC at that publication */
-    int p_stopped;              /* the Primary recorded its EV_END */
+    int p_stopped;              /* the Primary recorded its EV_END (the fields below first) */
+    unsigned p_outcome;         /* its outcome code (HS_OUTCOMES) */
+    uint64_t p_end_seq;         /* the EV_END's event number */
+    uint64_t p_end_tsc;         /* the Primary's clock at its end */
+    uint64_t p_end_exit_seq;    /* its final position */
+    uint64_t p_end_rip;
+    uint64_t p_end_digest;
     /* Written by the Backup, read by the Primary. */
     int b_stopped;              /* the Backup stopped (replayed to the end, or diverged): record no more */
 };

@@ -176,6 +176,11 @@ int config_parse(struct config *c, const char *text, size_t len, char *err, size
         } else if (eq(l, kn, "replay_log")) {
             ok = eq(v, vn, "com2") || eq(v, vn, "none");
             c->replay_log_com2 = eq(v, vn, "com2");
+        } else if (eq(l, kn, "debugger")) {
+            ok = eq(v, vn, "com2") || eq(v, vn, "off");
+            c->debugger = eq(v, vn, "com2");
+        } else if (eq(l, kn, "debugger_where")) {
+            ok = copy_str(c->debugger_where, sizeof(c->debugger_where), v, vn);
         } else if (eq(l, kn, "simulate")) {
             ok = eq(v, vn, "vmx-locked-off") || eq(v, vn, "vmm-fault");
             c->sim_vmx_locked_off = eq(v, vn, "vmx-locked-off");

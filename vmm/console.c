@@ -31,6 +31,13 @@ void serial_write(uint16_t base, const void *p, size_t n)
     }
 }
 
+int serial_getc(uint16_t base)
+{
+    if (inb(base + 5) & 0x01)
+        return inb(base);
+    return -1;
+}
+
 void console_init(unsigned s)
 {
     serial_init(COM1);

@@ -19,6 +19,8 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void serial_init(uint16_t base);
 /* Writes bytes to the 16550 at base, polling its transmitter. */
 void serial_write(uint16_t base, const void *p, size_t n);
+/* Reads one byte from the 16550 at base if one is waiting; -1 otherwise. */
+int serial_getc(uint16_t base);
 /* Reads one byte from COM1 if one is waiting; -1 otherwise. */
 int console_getc(void);
 

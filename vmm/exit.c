@@ -5,6 +5,7 @@
 #include "cpu.h"
 #include "cpuid_filter.h"
 #include "cpuid_table.h"
+#include "dbg.h"
 #include "exit.h"
 #include "exit_reason.h"
 #include "intr.h"
@@ -91,6 +92,14 @@ static void h_hlt(struct vcpu *v, uint64_t q)
 /* Exits whose only purpose is to get the VMM to look at its devices and interrupt
  * state, which intr_before_entry() does on every exit. */
 static void h_nothing(struct vcpu *v, uint64_t q) { (void)v, (void)q; }
+
+/* The timer also ends a debugger's step across an event delivery (armed at 0 for it). */
+static void h_timer(struct vcpu *v, uint64_t q)
+{
+    (void)q;
+    if (v->dbg)
+        dbg_timer(v);
+}
 
 static void h_triple_fault(struct vcpu *v, uint64_t q)
 {
@@ -299,6 +308,8 @@ static void h_skip(struct vcpu *v, uint64_t q)
 
 static void h_exception_nmi(struct vcpu *v, uint64_t q)
 {
+    if (v->dbg && dbg_exception(v))
+        return; /* a step, a breakpoint, or an exception during a step: the debugger's */
     uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
     if ((info & INTR_INFO_VALID) && (info & (7u << 8)) == INTR_TYPE_NMI) {
         /* A host NMI (chipset error, watchdog) while the guest ran: the platform's, not the guest's. */
@@ -341,7 +352,7 @@ static const exit_handler handlers[EXIT_REASON_MAX + 1] = {
     [EXIT_EXCEPTION_NMI] = h_exception_nmi,
     [EXIT_EXTERNAL_INTERRUPT] = h_nothing,
     [EXIT_INTERRUPT_WINDOW] = h_nothing,
-    [EXIT_PREEMPTION_TIMER] = h_nothing,
+    [EXIT_PREEMPTION_TIMER] = h_timer,
     [EXIT_TRIPLE_FAULT] = h_triple_fault,
     [EXIT_CPUID] = h_cpuid,
     [EXIT_HLT] = h_hlt,
@@ -412,6 +423,8 @@ void vmexit_take(struct vcpu *v)
 
 static enum exit_result stopped(struct vcpu *v)
 {
+    if (v->dbg && dbg_reached_end(v))
+        return EXIT_WAIT; /* the debugger keeps the Backup where it stopped */
     vcpu_finish(v);
     return EXIT_STOPPED;
 }
@@ -423,13 +436,15 @@ static enum exit_result complete(struct vcpu *v)
     if (!v->at_position)
         return EXIT_RESUME;
     if (v->mode == VCPU_RECORD) {
-        rec_publish(v->rec, v->positions, rdtsc());
+        rec_publish(v->rec, v->positions, vtime_guest_tsc(v->stolen)); /* the Primary's own clock: the time lag */
     } else if (v->mode == VCPU_REPLAY && rp_next_is(v->rp, EV_END, &v->pos)) {
         /* The Primary stopped here (the user, or an outcome the Backup does not see itself). */
         const struct hs_event *e = rp_head(v->rp);
         static const char *const words[] = { HS_OUTCOMES };
         vcpu_stop(v, e->arg < sizeof(words) / sizeof(words[0]) ? words[e->arg] : "unknown");
         return stopped(v);
+    } else if (v->dbg) {
+        dbg_after_position(v, vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);
     }
     return EXIT_RESUME;
 }
@@ -475,6 +490,8 @@ enum exit_result vmexit_continue(struct vcpu *v)
                 return stopped(v);
             }
         }
+        if (v->dbg && dbg_stop_at_position(v))
+            return EXIT_WAIT; /* held before the panic, or the debugger's stop: the exit stays pending */
         if (reason <= EXIT_REASON_MAX && handlers[reason] &&
             (!(raw & EXIT_REASON_ENTRY_FAILURE) || reason == EXIT_INVALID_GUEST_STATE)) {
             intr_requeue_interrupted(v);

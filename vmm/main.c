@@ -5,6 +5,7 @@
 #include "cpu.h"
 #include "cpuid_filter.h"
 #include "cpuid_table.h"
+#include "dbg.h"
 #include "logout.h"
 #include "guest.h"
 #include "lib.h"
@@ -148,10 +149,10 @@ static void print_replay_summary(char *buf, size_t cap, size_t *len)
         buf + *len, cap - *len,
         " replay.mode=%s replay.events=%lu replay.replayed=%lu replay.divergences=%u replay.ram_match=%s"
         " replay.console_match=%s replay.lag_min=%lu replay.lag_max=%lu replay.ring_stalls=%lu replay.log_bytes=%lu"
-        " replay.landings=0 replay.steps=0 replay.backup_waits=%lu replay.ring_entries=%lu",
+        " replay.landings=0 replay.steps=0 replay.backup_waits=%lu replay.ring_entries=%lu replay.at_end=%s",
         modes[replay_mode], recorder.seq, replayer.consumed, replayer.diverged ? 1u : 0u, yes(ram), yes(con),
         replayer.lag_min == UINT64_MAX ? 0 : replayer.lag_min, replayer.lag_max, recorder.stalls,
-        recorder.log_bytes, replayer.waits, shared.cap);
+        recorder.log_bytes, replayer.waits, shared.cap, yes(ended));
 }
 
 void run_core_finished(struct cpu *c)
@@ -319,6 +320,10 @@ void vmm_main(uint32_t magic, uint64_t mbi)
         if (guest_map_ram(v, &pa, ram + i * cfg.guest_mem, cfg.guest_mem) || guest_load(v, &cfg, &mb, &entry))
             fail_run("load-error");
     }
+    if (cfg.debugger && replay_mode != MODE_OFF)
+        dbg_attach(&vcpus[1], cfg.debugger_where);
+    else if (cfg.debugger)
+        kprintf("hindsight: note: debugger=com2 needs a Backup (replay on): no debugger in this run\n");
     kprintf("hindsight: guest RAM %lu MiB each: Primary at 0x%lx, Backup at 0x%lx; kernel entry 0x%x (%s)\n",
             cfg.guest_mem >> 20, ram, n > 1 ? ram + cfg.guest_mem : 0, entry.eip, entry.protocol);
     cpus[0].id = 0;

@@ -18,7 +18,7 @@ static void record(struct vcpu *v, unsigned type, unsigned arg, uint64_t value)
 {
     struct hs_regs regs;
     vcpu_regs(v, &regs);
-    rec_event(v->rec, type, 0, arg, here(v), value, 0, rdtsc(), &regs);
+    rec_event(v->rec, type, 0, arg, here(v), value, 0, vtime_guest_tsc(v->stolen), &regs);
 }
 
 /* Takes the next logged event of `type` here; on a mismatch the Backup stops. */
@@ -198,12 +198,20 @@ void nd_end(struct vcpu *v, unsigned outcome_code)
     end.digest = hs_digest(&regs);
     end.con_hash = v->con_hash;
     if (v->mode == VCPU_RECORD) {
-        rec_event(v->rec, EV_END, 0, outcome_code, &end, v->console_bytes, vcpu_state_hash(v), rdtsc(), &regs);
-        rec_stop(v->rec, rdtsc());
+        uint64_t now = vtime_guest_tsc(v->stolen);
+        v->rec->sh->p_outcome = outcome_code;
+        v->rec->sh->p_end_seq = v->rec->seq + 1;
+        v->rec->sh->p_end_tsc = now;
+        v->rec->sh->p_end_exit_seq = end.exit_seq;
+        v->rec->sh->p_end_rip = end.rip;
+        v->rec->sh->p_end_digest = end.digest;
+        rec_event(v->rec, EV_END, 0, outcome_code, &end, v->console_bytes, vcpu_state_hash(v), now, &regs);
+        rec_stop(v->rec, now);
         return;
     }
-    if (v->mode != VCPU_REPLAY || v->rp->diverged)
+    if (v->mode != VCPU_REPLAY || v->rp->diverged || v->end_taken)
         return;
+    v->end_taken = true;
     struct hs_event e;
     if (!rp_take(v->rp, EV_END, &end, &e)) {
         nd_diverged(v);

@@ -9,6 +9,7 @@
  * the core changes hands, so each guest sees only its own. */
 #include "runloop.h"
 #include "console.h"
+#include "dbg.h"
 #include "exit.h"
 #include "intr.h"
 #include "lib.h"
@@ -83,8 +84,13 @@ static bool backup_behind(const struct vcpu *v)
 /* One step of v: finish a suspended exit, or enter the guest and handle the exit it comes back with. */
 static enum exit_result step(struct vcpu *v, uint64_t slice)
 {
+    if (v->dbg && dbg_stopped(v))
+        return dbg_serve(v);
     if (v->stage == STAGE_IN_GUEST) {
-        intr_arm_timer(v, slice);
+        /* A debugged Backup exits now and then even alone on its core, so a break-in is seen. */
+        intr_arm_timer(v, slice || !dbg_engaged(v) ? slice : SCHED_SLICE_TSC);
+        if (v->dbg)
+            dbg_before_entry(v);
         if (!v->launched)
             v->launch_tsc = rdtsc();
         if (vmx_run(v, v->launched)) {

@@ -8,6 +8,7 @@
 #include "run.h"
 #include "vmcs.h"
 #include "vmx.h"
+#include "vtime.h"
 #include "x86.h"
 
 void vcpu_skip_instruction(struct vcpu *v)
@@ -187,7 +188,7 @@ void vcpu_finish(struct vcpu *v)
         }
         v->state_hash = vcpu_state_hash(v);
     } else if (v->mode == VCPU_RECORD) {
-        rec_stop(v->rec, rdtsc());
+        rec_stop(v->rec, vtime_guest_tsc(v->stolen));
     }
     if (v->mode == VCPU_REPLAY && !v->launched)
         rp_stop(v->rp);

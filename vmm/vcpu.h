@@ -90,6 +90,8 @@ struct vcpu {
     struct replayer *rp;             /* VCPU_REPLAY */
     const struct vcpu *peer;         /* the other guest (the Backup's Primary) */
     uint64_t perturb;                /* replay_perturb: event number whose value the Backup alters */
+    struct dbgctl *dbg;              /* the Backup's debugger (debugger=com2), or NULL */
+    bool end_taken;                  /* the Backup has taken the Primary's EV_END already */
 
     uint64_t poll_count, timer_irqs, injected, port80, console_bytes, host_nmis;
     char line[200];

@@ -1146,6 +1146,10 @@ TESTS = [
     ("hindsight_log_compact_invalid", t_hlog_compact_invalid),
 ]
 
+# The COM2 debugger (GDB stub and monitor) against the real gdb: tests/host/gdb_stub.py.
+import gdb_stub  # noqa: E402  (this script's directory is on sys.path)
+TESTS += gdb_stub.tests(sys.modules[__name__])
+
 
 def main():
     filters = sys.argv[1:]

@@ -2,15 +2,18 @@
  * (mb2_parse, then the memory map fed to palloc), the config module (config_parse) and
  * the guest kernel image (pvh_load_elf, and for a bzImage bzimage_load and
  * bzimage_write_boot_params), and the replay log as hindsight-log reads it (header and events,
- * fixed and compact, through replay/codec.c). Only built with -DHS_FUZZ; the unit-test build
+ * fixed and compact, through replay/codec.c); the COM2 debugger's GDB stub, monitor and mux
+ * (bytes as received on COM2, against the fake target of dbg_fake.h) and its guest page-table
+ * walker (random tables and addresses). Only built with -DHS_FUZZ; the unit-test build
  * sees an empty file.
  *
  * Build (from the repository root):
  *   clang -std=c11 -g -O1 -D_GNU_SOURCE -DHS_FUZZ -fsanitize=fuzzer,address,undefined \
  *         -fno-sanitize-recover=undefined -Ivmm -Ireplay -Itests/unit \
  *         -o build/fuzz_parsers tests/unit/fuzz_parsers.c \
- *         vmm/mb2.c vmm/palloc.c vmm/config.c vmm/pvh.c vmm/bzimage.c vmm/format.c replay/codec.c
- * Run one target (mb2, config, pvh, bzimage or replaylog; unset = all five on every input):
+ *         vmm/mb2.c vmm/palloc.c vmm/config.c vmm/pvh.c vmm/bzimage.c vmm/format.c replay/codec.c \
+ *         vmm/debug/gva.c vmm/debug/target.c vmm/debug/gdbstub.c vmm/debug/monitor.c vmm/debug/dbgmux.c
+ * Run one target (mb2, config, pvh, bzimage, replaylog, gdbstub or gva; unset = all on every input):
  *   mkdir -p build/fuzz/pvh && HS_FUZZ_TARGET=pvh build/fuzz_parsers build/fuzz/pvh \
  *         tests/unit/fuzz_seeds/pvh -max_total_time=60
  * tests/unit/fuzz_seeds/<target>/ hold small valid inputs to start from. */
@@ -25,12 +28,15 @@
 #include "mb2.h"
 #include "palloc.h"
 #include "pvh.h"
+#include "dbg_fake.h"
+#include "debug/dbgmux.h"
+#include "debug/gva.h"
 
 #define GUEST_MEM (4u << 20)
 /* A bzImage is placed at 16 MiB (its LOAD_PHYSICAL_ADDR) plus init_size: the loader needs more. */
 #define BZ_GUEST_MEM (32u << 20)
 
-enum { T_ALL, T_MB2, T_CONFIG, T_PVH, T_BZIMAGE, T_REPLAYLOG };
+enum { T_ALL, T_MB2, T_CONFIG, T_PVH, T_BZIMAGE, T_REPLAYLOG, T_GDBSTUB, T_GVA };
 static int target = T_ALL;
 static uint8_t *gmem, *bz_gmem;
 
@@ -52,8 +58,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         target = T_BZIMAGE;
     else if (t && !strcmp(t, "replaylog"))
         target = T_REPLAYLOG;
+    else if (t && !strcmp(t, "gdbstub"))
+        target = T_GDBSTUB;
+    else if (t && !strcmp(t, "gva"))
+        target = T_GVA;
     else if (t && *t) {
-        fprintf(stderr, "HS_FUZZ_TARGET must be mb2, config, pvh, bzimage or replaylog\n");
+        fprintf(stderr, "HS_FUZZ_TARGET must be mb2, config, pvh, bzimage, replaylog, gdbstub or gva\n");
         exit(2);
     }
     gmem = malloc(GUEST_MEM);
@@ -356,6 +366,228 @@ static void fuzz_bzimage(const uint8_t *data, size_t size)
     free(img);
 }
 
+/* ---- the COM2 debugger: GDB stub, monitor and mux (vmm/debug/) ---------------------------------- */
+
+/* The fake target's RAM as it was before the input (restored each time: deterministic runs). */
+#define DBG_RAM (4u << 20)
+static struct fake dbg_f;
+static uint8_t *dbg_pristine;
+static struct dbg_regs dbg_regs0;
+static uint64_t dbg_dirty[DBG_RAM / 4096 / 64]; /* pages written by the input: restored after it */
+
+/* Guest-physical access must stay inside RAM whatever the input asks for. */
+static long fuzz_dbg_read(void *ctx, uint64_t pa, void *buf, size_t len)
+{
+    struct fake *f = ctx;
+    if (pa >= f->ram_size || len > f->ram_size - pa)
+        __builtin_trap();
+    memcpy(buf, f->ram + pa, len);
+    return (long)len;
+}
+
+static long fuzz_dbg_write(void *ctx, uint64_t pa, const void *buf, size_t len)
+{
+    struct fake *f = ctx;
+    if (pa >= f->ram_size || len > f->ram_size - pa)
+        __builtin_trap();
+    memcpy(f->ram + pa, buf, len);
+    for (uint64_t p = pa / 4096; len && p <= (pa + len - 1) / 4096; p++)
+        dbg_dirty[p / 64] |= 1ull << (p % 64);
+    return (long)len;
+}
+
+/* What the stub sends is a '+', a '-', or one whole packet with a right checksum that fits the
+ * advertised PacketSize. */
+static void fuzz_gdb_out(void *ctx, const uint8_t *b, size_t n)
+{
+    (void)ctx;
+    if (n == 1 && (b[0] == '+' || b[0] == '-'))
+        return;
+    if (n < 4 || n > GDB_PACKET_SIZE || b[0] != '$' || b[n - 3] != '#')
+        __builtin_trap();
+    uint8_t sum = 0;
+    for (size_t i = 1; i < n - 3; i++) {
+        if (b[i] == '#' || b[i] == '$')
+            __builtin_trap();
+        sum = (uint8_t)(sum + b[i]);
+    }
+    static const char hex[] = "0123456789abcdef";
+    if (b[n - 2] != hex[sum >> 4] || b[n - 1] != hex[sum & 15])
+        __builtin_trap();
+}
+
+/* The mux's output: the monitor's text, or the stub's packets once gdb spoke first. */
+static void fuzz_mux_out(void *ctx, const uint8_t *b, size_t n)
+{
+    (void)ctx;
+    if (!n)
+        __builtin_trap();
+}
+
+static void fuzz_mon_out(void *ctx, const uint8_t *b, size_t n)
+{
+    (void)ctx;
+    if (!n || memchr(b, 0, n)) /* the monitor never sends empty writes or NULs */
+        __builtin_trap();
+}
+
+typedef enum dbg_action (*fuzz_stopped_fn)(void *, const struct dbg_stop *);
+
+/* Carries out an action as the VMM would, with the stop reason chosen by the input; loops of
+ * step requests (step N, vCont;r) are cut off. */
+static void fuzz_dbg_run(enum dbg_action act, uint8_t pick, fuzz_stopped_fn stopped, void *who)
+{
+    static const enum dbg_stop_reason reasons[] = {
+        DBG_STOP_STEP,  DBG_STOP_SWBREAK, DBG_STOP_HWBREAK, DBG_STOP_WATCH,     DBG_STOP_RWATCH, DBG_STOP_AWATCH,
+        DBG_STOP_EVENT, DBG_STOP_PANIC,   DBG_STOP_END,     DBG_STOP_INTERRUPT, DBG_STOP_ERROR,
+    };
+    for (unsigned n = 0; n < 64 && act != DBG_ACT_NONE && act != DBG_ACT_DETACH && act != DBG_ACT_KILL; n++) {
+        struct dbg_stop st = { DBG_STOP_STEP, dbg_f.regs.rip, (pick & 1) ? "fuzz" : NULL };
+        if (act == DBG_ACT_STEP)
+            fake_step(&dbg_f);
+        else
+            st.reason = reasons[(pick + n) % (sizeof(reasons) / sizeof(reasons[0]))];
+        act = stopped(who, &st);
+    }
+}
+
+static enum dbg_action fuzz_mux_stopped(void *x, const struct dbg_stop *st)
+{
+    return dbgmux_stopped(x, st);
+}
+
+static enum dbg_action fuzz_gdb_stopped(void *s, const struct dbg_stop *st)
+{
+    return gdb_stopped(s, st);
+}
+
+static enum dbg_action fuzz_mon_stopped(void *m, const struct dbg_stop *st)
+{
+    return monitor_stopped(m, st);
+}
+
+/* The input as bytes received on COM2: through the mux, and straight into a GDB stub and a
+ * monitor of their own (so both see every input whatever its first byte). */
+static void fuzz_gdbstub(const uint8_t *data, size_t size)
+{
+    if (!dbg_pristine) {
+        fake_init(&dbg_f, DBG_RAM);
+        dbg_f.t.read_phys = fuzz_dbg_read;
+        dbg_f.t.write_phys = fuzz_dbg_write;
+        dbg_pristine = malloc(DBG_RAM);
+        memcpy(dbg_pristine, dbg_f.ram, DBG_RAM);
+        dbg_regs0 = dbg_f.regs;
+    }
+    for (uint64_t p = 0; p < DBG_RAM / 4096; p++)
+        if (dbg_dirty[p / 64] & (1ull << (p % 64)))
+            memcpy(dbg_f.ram + p * 4096, dbg_pristine + p * 4096, 4096);
+    memset(dbg_dirty, 0, sizeof(dbg_dirty));
+    dbg_f.regs = dbg_regs0;
+    memset(dbg_f.bp, 0, sizeof(dbg_f.bp));
+    dbg_f.hw_supported = size && (data[0] & 0x40);
+    dbg_f.regs_readonly = size && (data[0] & 0x80);
+    static struct gdb_stub g, g2;
+    static struct monitor m, m2;
+    static struct dbgmux x;
+    gdb_init(&g, &dbg_f.t, fuzz_mux_out, NULL);
+    monitor_init(&m, &dbg_f.t, fuzz_mux_out, NULL);
+    dbgmux_init(&x, &g, &m);
+    gdb_init(&g2, &dbg_f.t, fuzz_gdb_out, NULL);
+    monitor_init(&m2, &dbg_f.t, fuzz_mon_out, NULL);
+    dbgmux_start(&x);
+    for (size_t i = 0; i < size; i++) {
+        uint8_t pick = data[(i * 7 + 3) % size];
+        fuzz_dbg_run(dbgmux_input(&x, data[i]), pick, fuzz_mux_stopped, &x);
+        fuzz_dbg_run(gdb_input(&g2, data[i]), pick, fuzz_gdb_stopped, &g2);
+        fuzz_dbg_run(monitor_input(&m2, data[i]), pick, fuzz_mon_stopped, &m2);
+    }
+    /* Whatever happened, the sessions end cleanly and leave no breakpoint behind. */
+    dbgmux_reset(&x);
+    gdb_reset(&g2);
+    monitor_reset(&m2);
+    for (unsigned i = 0; i < FAKE_MAX_BP; i++)
+        if (dbg_f.bp[i].used)
+            __builtin_trap();
+}
+
+/* ---- the page-table walker (vmm/debug/gva.c) ------------------------------------------------------ */
+
+struct fuzz_gva_mem {
+    const uint8_t *ram;
+    uint64_t size;
+    unsigned reads;
+};
+
+static long fuzz_gva_read(void *ctx, uint64_t pa, void *buf, size_t len)
+{
+    struct fuzz_gva_mem *m = ctx;
+    if (pa >= m->size || len > m->size - pa || len > 8 || ++m->reads > 5)
+        __builtin_trap(); /* outside RAM, not an entry, or a walk longer than five levels */
+    memcpy(buf, m->ram + pa, len);
+    return (long)len;
+}
+
+static uint64_t fuzz_le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* The input: 42 bytes of control registers, address, MAXPHYADDR and message size, then the
+ * guest's RAM (page tables and all). The control values are used raw, and also steered into
+ * 4-level, 5-level and 32-bit paging with CR3 inside RAM, so the walks go deep. */
+static void fuzz_gva(const uint8_t *data, size_t size)
+{
+    if (size < 42)
+        return;
+    uint64_t cr3 = fuzz_le64(data), cr4 = fuzz_le64(data + 8), efer = fuzz_le64(data + 16);
+    uint64_t cr0 = fuzz_le64(data + 24), va = fuzz_le64(data + 32);
+    unsigned maxphy = data[40], whylen = data[41];
+    /* The RAM: an exact-size heap copy, so ASan sees any read past it. */
+    size_t ram_size = size - 42;
+    uint8_t *ram = malloc(ram_size ? ram_size : 1);
+    memcpy(ram, data + 42, ram_size);
+    struct fuzz_gva_mem mem = { ram, ram_size, 0 };
+    struct gva_mem m = { &mem, fuzz_gva_read, ram_size, maxphy };
+    char *why = whylen ? malloc(whylen) : NULL; /* exact size: ASan sees a write past it */
+    for (unsigned mode = 0; mode < 4; mode++) {
+        uint64_t c3 = cr3, c4 = cr4, ef = efer, c0 = cr0;
+        if (mode >= 1) {
+            c0 |= GVA_CR0_PG;
+            ef |= GVA_EFER_LMA;
+            c4 |= GVA_CR4_PAE;
+            c4 &= ~GVA_CR4_LA57;
+            if (ram_size)
+                c3 = (cr3 % ram_size) & ~0xFFFull;
+        }
+        if (mode == 2)
+            c4 |= GVA_CR4_LA57;
+        if (mode == 3) {
+            ef &= ~GVA_EFER_LMA;
+            if (ram_size)
+                c3 = (cr3 % ram_size) & 0xFFFFFFE0ull;
+        }
+        for (unsigned k = 0; k < 4; k++) {
+            uint64_t a = k == 0 ? va : k == 1 ? (va & 0xFFFFFFFFull) : k == 2 ? (uint64_t)((int64_t)(va << 16) >> 16) : ~va;
+            uint64_t pa = 0x5a5a;
+            mem.reads = 0;
+            int r = gva_translate(&m, c3, c4, ef, c0, a, &pa, why, whylen);
+            if (r == GVA_OK) {
+                if (pa >= ram_size)
+                    __builtin_trap();
+            } else if (r < GVA_READ_FAILED || r > GVA_NOT_PRESENT || pa != 0x5a5a) {
+                __builtin_trap();
+            } else if (whylen && (!memchr(why, 0, whylen) || (whylen > 1 && !why[0]))) {
+                __builtin_trap(); /* a failure always says why, in a terminated string */
+            }
+        }
+    }
+    free(why);
+    free(ram);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (target == T_ALL || target == T_MB2)
@@ -368,6 +600,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_replaylog(data, size);
     if (target == T_ALL || target == T_BZIMAGE)
         fuzz_bzimage(data, size);
+    if (target == T_ALL || target == T_GDBSTUB)
+        fuzz_gdbstub(data, size);
+    if (target == T_ALL || target == T_GVA)
+        fuzz_gva(data, size);
     return 0;
 }
 #else
