@@ -511,7 +511,11 @@ def linux_session_tests():
         yield "linux_urandom_checksum", None if m else "no MD5 of 2 MB of /dev/urandom"
         m = cmd("tsc rdrand; tsc now", r"tsc-rdrand=(\d+)\s+tsc-now=(\d+)")
         yield "linux_rdtsc_rdrand", None if m and int(m.group(2)) > 0 else "tsc printed no RDRAND/RDTSC values"
-        sh.type_line("read X; echo got=$X")
+        # Typed only once `read` waits (its prompt is out): before that the shell's line editor has
+        # the terminal without echo, and the echo the typing waits for would never come.
+        sh.type_line("P=RE; read -p ${P}ADY: X; echo got=$X")  # the prompt, unlike the echoed line, says READY:
+        if s.wait_for("READY:", 120, sh.end) < 0:
+            raise Failure("the shell's read printed no prompt")
         m = cmd("typed-by-the-test", r"got=typed-by-the-test")
         yield "linux_typed_input", None if m else "the line typed for 'read' did not come back"
         sh.type_line("poweroff -f")
