@@ -246,6 +246,10 @@ static void start(struct vcpu *v, enum dbg_action a)
     case DBG_ACT_CONTINUE:
     case DBG_ACT_NEXT_EVENT:
     case DBG_ACT_RUN_TO_PANIC:
+        if (d->at_end && a == DBG_ACT_RUN_TO_PANIC && d->pc_valid && d->pc.at_panic) {
+            stop(v, DBG_STOP_PANIC, 0, 0); /* already there: compare again */
+            return;
+        }
         if (d->at_end) {
             stop(v, DBG_STOP_END, 0, "the Backup is at the end of the Primary's log: nothing more was recorded");
             return;

@@ -376,6 +376,155 @@ def uefi_boot_through_ovmf_reaches_the_vmx_check():
 
 
 
+def debug_session(*sets, kernel=None, initrd=None, cpus=1, megs=512, timeout=600, ready_timeout=400):
+    """Boots with COM2 served on a free localhost port (the launcher's --debug-port) and waits for
+    the VMM's 'debugger ready' line; returns (session, work dir, port)."""
+    work = tempfile.mkdtemp(prefix="hs-dbg-")
+    port = hr.free_port()
+    a = hr.make_args(kernel=kernel or os.path.join(ROOT, "build/guests/testguest.elf"), initrd=initrd, cpus=cpus,
+                     megs=megs, timeout=timeout, debug_port=port,
+                     set=["console=e9", "debugger=com2", f"debugger_where=localhost:{port}"] + list(sets))
+    iso = hr.build_iso(a, work)
+    s = hr.BochsSession(a, iso, work)
+    global LAST
+    if s.wait_for("hindsight: debugger ready", ready_timeout) < 0:
+        LAST = s.result("timeout")
+        s.kill()
+        shutil.rmtree(work, ignore_errors=True)
+        raise Failure("no 'hindsight: debugger ready' line")
+    return s, work, port
+
+
+def gdb_batch(port, *cmds, timeout=300):
+    """Debian's GNU gdb as the user runs it, against COM2; returns its output."""
+    import subprocess
+    gdb = shutil.which("gdb")
+    if not gdb:
+        raise Failure("gdb is not installed (host-tools/install-deps.sh)")
+    argv = [gdb, "-batch", "-nx", "-ex", "set architecture i386:x86-64", "-ex", "set remotetimeout 60",
+            "-ex", f"target remote localhost:{port}"]
+    for c in cmds:
+        argv += ["-ex", c]
+    try:
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise Failure(f"gdb timed out: {(e.stdout or b'').decode(errors='replace')[-800:]}")
+    return r.stdout.decode(errors="replace")
+
+
+def gdb_rip(text, label):
+    import re
+    m = re.findall(r"^rip\s+(0x[0-9a-f]+)", text, re.M)
+    if not m:
+        raise Failure(f"gdb printed no rip ({label}): {text[-600:]}")
+    return [int(x, 16) for x in m]
+
+
+def elf_symbol(path, name):
+    import subprocess
+    out = subprocess.run(["nm", path], stdout=subprocess.PIPE).stdout.decode()
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == name:
+            return int(parts[0], 16)
+    raise Failure(f"{path} has no symbol {name}")
+
+
+@test
+def debug_monitor_after_a_panic():
+    """The test guest panics; the Backup is held before it and the monitor on COM2 answers every
+    command, refuses bad input clearly, steps, and runs to the panic position with equal RAM."""
+    import socket
+    import time as _t
+    s, work, port = debug_session("cmdline=panic", "cores=1")
+    global LAST
+    try:
+        c = socket.create_connection(("127.0.0.1", port), timeout=10)
+        c.settimeout(0.3)
+        out = []
+
+        def say(line, want, wait=60):
+            c.sendall(line.encode() + b"\r")
+            buf, deadline = b"", _t.time() + wait
+            while _t.time() < deadline:
+                s.pump()
+                try:
+                    d = c.recv(65536)
+                    buf += d
+                except socket.timeout:
+                    pass
+                if want in buf.decode(errors="replace") and buf.rstrip().endswith(b"(hindsight)"):
+                    break
+            text = buf.decode(errors="replace")
+            out.append(text)
+            if want not in text:
+                raise Failure(f"monitor: {line!r} gave no {want!r}: {text[-400:]!r}")
+            return text
+
+        say("", "(hindsight)")
+        say("help", "run-to-panic")
+        say("regs", "rip 0x")
+        say("where", "the Primary panicked at exit_seq")
+        say("xp 0x200000 16", "0000000000200000:")
+        say("x 0x200000 16", "0000000000200000:")
+        say("frobnicate", "error")
+        say("x 0xzz", "error")
+        say("xp 0x7fffffff000 16", "error")
+        say("step", "stepped 1 instruction")
+        say("step 3", "stepped 3 instruction")
+        say("next-event", "(hindsight)")
+        say("panic", "confirmed: the Backup stands where the Primary panicked")
+        say("step", "end")
+        c.sendall(b"quit\r")
+        c.close()
+        if not s.wait_exit(120):
+            raise Failure("the run did not end after quit")
+        r = s.result("exit")
+        LAST = r
+        summary(r, outcome="panic", primary__outcome="panic", backup__outcome="panic", replay__at_end="yes",
+                replay__ram_match="yes", replay__divergences=0)
+    finally:
+        s.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@test
+def debug_gdb_after_a_panic():
+    """GNU gdb on COM2 after the test guest's panic: registers, memory, stepi, a hardware
+    breakpoint on the panic message's output routine, and on to the Primary's final position."""
+    puts = elf_symbol(os.path.join(ROOT, "build/guests/testguest.elf"), "puts")
+    s, work, port = debug_session("cmdline=panic", "cores=1")
+    global LAST
+    try:
+        text = gdb_batch(port, "info registers rip", "x/4xb 0x200000", "stepi", "info registers rip",
+                         f"hbreak *0x{puts:x}", "continue", "info registers rip", "delete", "continue",
+                         "info registers rip", "detach")
+        LAST = s.result("running")
+        LAST.console += "\n--- gdb ---\n" + text
+        rips = gdb_rip(text, "registers")
+        if "0x200000:\t0xbc\t0x00\t0x40\t0x20" not in text.replace(" ", ""):
+            if "0xbc" not in text:
+                raise Failure(f"x/4xb 0x200000 did not read the guest's first bytes: {text[-600:]}")
+        if len(rips) < 4:
+            raise Failure(f"gdb printed {len(rips)} rip values: {text[-800:]}")
+        if rips[1] == rips[0]:
+            raise Failure("stepi did not move rip")
+        if rips[2] != puts:
+            raise Failure(f"the breakpoint at puts (0x{puts:x}) stopped at 0x{rips[2]:x}")
+        if not s.wait_exit(120):
+            raise Failure("the run did not end after gdb detached")
+        r = s.result("exit")
+        LAST = r
+        LAST.console += "\n--- gdb ---\n" + text
+        summary(r, outcome="panic", backup__outcome="panic", replay__at_end="yes", replay__ram_match="yes")
+        if rips[3] != int(r.summary["primary.rip"], 16):
+            raise Failure(f"gdb's last rip 0x{rips[3]:x} is not the Primary's panic position {r.summary['primary.rip']}")
+    finally:
+        s.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 # Linux as the Primary, its serial bytes straight to the console, the Backup replaying it on the
 # same core (the default in Bochs).
 LINUX_SETS = ["console=e9", "cores=1", "mem=256M", "initrd=initrd", "guest_console=raw"]
