@@ -31,20 +31,24 @@ MEM ?= 256M
 REPLAY ?= auto
 CORES ?= auto
 LAG ?=
-RUN_REPLAY = --replay $(REPLAY) --cores $(CORES) $(if $(LAG),--lag $(LAG))
+# DEBUG_PORT=N: after a Primary panic, the Backup's debugger (COM2) on localhost:N.
+DEBUG_PORT ?=
+RUN_REPLAY = --replay $(REPLAY) --cores $(CORES) $(if $(LAG),--lag $(LAG)) $(if $(DEBUG_PORT),--debug-port $(DEBUG_PORT))
 IMAGE_CORES = $(if $(filter auto,$(CORES)),2,$(CORES))
 
 AGENTS := rfork parttrack ckpt
 AGENTS_PRESENT := $(foreach a,$(AGENTS),$(if $(wildcard guest/$(a)/Makefile),$(a)))
 
-.PHONY: bench-replay bench-figures bench-ring fuzz FORCE linux run-testguest image-testguest all help deps vmm guests image run check e2e test bench bench-vmm clean agents
+.PHONY: debug-demo bench-replay bench-figures bench-ring fuzz FORCE linux run-testguest image-testguest all help deps vmm guests image run check e2e test bench bench-vmm clean agents
 all: vmm guests
 
 help:
 	@echo "make run        install what is missing, build, boot Linux as the Primary; Ctrl-] quits"
 	@echo "                KERNEL=vmlinux|bzImage INITRD=file CMDLINE='...' MEM=256M RUN_ARGS='...'"
 	@echo "                REPLAY=auto|exit|off CORES=auto|1|2 LAG=1000|200ms (the Backup's distance)"
+	@echo "                DEBUG_PORT=N (after a panic, the Backup's debugger on localhost:N: gdb or nc)"
 	@echo "make run-testguest   both cores in VMX root running the tiny test guest"
+	@echo "make debug-demo the post-panic story: Linux panics, gdb debugs the Backup held before the panic"
 	@echo "make test       the whole suite: host unit tests, agent tests, emulator tests"
 	@echo "make check      host unit tests of the VMM logic (seconds)"
 	@echo "make e2e        emulator tests (Bochs)"
@@ -97,6 +101,7 @@ $(B)/guests/testguest.elf: tests/guests/testguest.asm tests/guests/guest.ld
 image: all linux
 	host-tools/mkiso.sh --out $(B)/hindsight.iso --kernel $(B)/guest-kernel.elf --initrd $(INITRD) \
 	  --config-line cores=$(IMAGE_CORES) --config-line replay=$(REPLAY) $(if $(LAG),--config-line lag=$(LAG)) \
+	  --config-line debugger=com2 --config-line debugger_where=COM2 \
 	  --config-line mem=$(MEM) --config-line initrd=initrd \
 	  --config-line guest_console=raw --config-line "cmdline=$(CMDLINE)"
 	@echo "built $(B)/hindsight.iso"
@@ -209,6 +214,11 @@ bench-figures: vmm guests linux
 
 bench-%:
 	$(MAKE) -C guest/$* bench
+
+# The whole story: Linux panics, the Backup is held before it, gdb steps it into the crash.
+debug-demo: vmm guests linux
+	@host-tools/install-deps.sh
+	host-tools/debug-demo
 
 # Recording overhead, log bandwidth, replay speed and the lag held, on a Linux workload.
 bench-replay: vmm guests linux

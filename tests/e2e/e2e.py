@@ -730,6 +730,29 @@ def linux_bzimage_poweroff():
 
 
 @test
+def linux_debug_demo_gdb():
+    """make debug-demo's story, asserted from gdb's own output: Debian's kernel panics (sysrq-c),
+    gdb reads the registers and linux_banner, steps, stops at sysrq_handle_crash, and reaches the
+    Primary's panic position; the summary confirms the same registers and RAM there."""
+    need_linux()
+    loader = importlib.machinery.SourceFileLoader("debug_demo", os.path.join(ROOT, "host-tools", "debug-demo"))
+    spec = importlib.util.spec_from_loader("debug_demo", loader)
+    demo = importlib.util.module_from_spec(spec)
+    loader.exec_module(demo)
+    global LAST
+    try:
+        res = demo.run_demo(quiet=True)
+    except demo.DemoError as e:
+        raise Failure(str(e))
+    LAST = res.get("run")
+    if LAST is not None:
+        LAST.console += "\n--- gdb ---\n" + res.get("gdb", "")
+    why = demo.check(res)
+    if why:
+        raise Failure(why)
+
+
+@test
 def linux_replay_on_two_cores():
     """The Backup on core 1 replays Debian's boot exactly (two emulated CPUs: the slowest test)."""
     need_linux()
