@@ -11,6 +11,7 @@
  * memory and the RAM hash never see them. */
 #include "dbg.h"
 #include "console.h"
+#include "cpuid_table.h"
 #include "debug/dbgmux.h"
 #include "debug/gdbstub.h"
 #include "debug/gva.h"
@@ -227,7 +228,7 @@ static void untrace(struct vcpu *v)
         uint64_t sp = vmread(VMCS_GUEST_RSP);
         if (dbg_read_virt(&d->t, &r, sp, &pushed, 8, why, sizeof(why)) == 8 && (pushed & RFLAGS_TF)) {
             /* Written through the VMM's own view of guest RAM: the debugger's target refuses writes. */
-            struct gva_mem m = { v, t_read_phys, v->ram_size, 46 };
+            struct gva_mem m = { v, t_read_phys, v->ram_size, d->t.maxphyaddr };
             uint64_t pa, clean = pushed & ~RFLAGS_TF;
             if (gva_translate(&m, r.cr3, r.cr4, r.efer, r.cr0, sp, &pa, why, sizeof(why)) == GVA_OK &&
                 (pa & 0xFFF) <= 0xFF8)
@@ -306,7 +307,9 @@ void dbg_attach(struct vcpu *v, const char *where)
     memset(d, 0, sizeof(*d));
     d->v = v;
     d->where = where && *where ? where : "COM2";
-    d->t = (struct dbg_target){ .ctx = v, .ram_size = v->ram_size, .maxphyaddr = 46,
+    uint32_t r[4];
+    cpuid_table_get(0x80000008u, 0, r);
+    d->t = (struct dbg_target){ .ctx = v, .ram_size = v->ram_size, .maxphyaddr = (r[0] & 0xFF) ? (r[0] & 0xFF) : 46,
                                 .get_regs = t_get_regs, .set_regs = t_set_regs, .read_phys = t_read_phys,
                                 .write_phys = t_write_phys, .set_break = t_set_break,
                                 .clear_break = t_clear_break, .position = t_position,
@@ -319,7 +322,7 @@ void dbg_attach(struct vcpu *v, const char *where)
 
 bool dbg_engaged(const struct vcpu *v) { return v->dbg && v->dbg->engaged; }
 
-bool dbg_stopped(const struct vcpu *v) { return v->dbg && v->dbg->run == R_STOPPED; }
+bool dbg_stopped(const struct vcpu *v) { return v->dbg && (v->dbg->run == R_STOPPED || v->dbg->run == R_OVER); }
 
 static void engage(struct vcpu *v)
 {
@@ -452,9 +455,13 @@ void dbg_before_entry(struct vcpu *v)
     /* Break-in (Ctrl-C, the monitor's interrupt) while the guest runs. */
     if (d->run != R_STOPPED && (++d->poll % POLL_EVERY) == 0) {
         int c;
-        while ((c = serial_getc(COM2)) >= 0)
-            if (dbgmux_input(&d->mux, (uint8_t)c) == DBG_ACT_INTERRUPT)
+        while ((c = serial_getc(COM2)) >= 0) {
+            enum dbg_action a = dbgmux_input(&d->mux, (uint8_t)c);
+            if (a == DBG_ACT_INTERRUPT)
                 d->stop_pending = true;
+            else if (a == DBG_ACT_DETACH || a == DBG_ACT_KILL)
+                d->run = R_OVER; /* the debugger left while the guest ran: end at the next exit */
+        }
     }
 }
 

@@ -987,7 +987,7 @@ def t_e2e_group_boot_failure_fails_each_test(tmp):
             "e2e.LINUX_KERNEL = '/nonexistent/vmlinux'; e2e.BZIMAGE_GLOB = '/nonexistent/*'; "
             "shutil.which = lambda n: '/bin/true'; sys.exit(e2e.main([sys.argv[2]]))")
     for flt, names in (("linux", LINUX_NAMES + ["linux_bzimage_boot_protocol_and_panic", "linux_bzimage_poweroff",
-                                                "linux_replay_on_two_cores"]),
+                                                "linux_debug_demo_gdb", "linux_replay_on_two_cores"]),
                        ("linux_sleep", ["linux_sleep_and_date"])):
         r = run([sys.executable, "-c", code, os.path.dirname(E2E), flt])
         out = r.stdout.decode()
@@ -1055,6 +1055,305 @@ def t_hindsight_run_machine_size(tmp):
         check(low + 64 <= m <= low + 1024, f"{sets} {cfg!r}: {m} MiB for at least {low} MiB of guests and modules")
     r = run(["make", "-n", "-C", ROOT, "run", "MEM=512M"])
     check(b"--megs auto" in r.stdout, "make run does not size the machine (no --megs auto)")
+
+
+# ---- hindsight-syms ------------------------------------------------------------------------
+
+SYMS = os.path.join(ROOT, "host-tools", "hindsight-syms")
+GUEST_ELF = os.path.join(ROOT, "build", "guest-kernel.elf")
+SYMS_NAMES = ("linux_banner", "panic", "sysrq_handle_crash", "start_kernel")
+_syms_cache = {}
+
+
+def syms_real():
+    """hindsight-syms --map/--elf/--lookup on build/guest-kernel.elf, run once per test run:
+    {"elf", "lookup", "map", "symelf"}, or the reason to skip (a str)."""
+    if "real" in _syms_cache:
+        res = _syms_cache["real"]
+        if isinstance(res, Fail):
+            raise res
+        return res
+    if not os.path.exists(GUEST_ELF):
+        _syms_cache["real"] = "no build/guest-kernel.elf (make linux makes it)"
+        return _syms_cache["real"]
+    with tempfile.TemporaryDirectory(prefix="hs-host-syms-") as d:
+        m, e = os.path.join(d, "System.map"), os.path.join(d, "syms.elf")
+        r = run([SYMS, "--map", m, "--elf", e, "--lookup", *SYMS_NAMES, GUEST_ELF])
+        if r.returncode != 0:
+            _syms_cache["real"] = Fail(f"hindsight-syms {GUEST_ELF}: exit {r.returncode}: {errtail(r.stderr)}")
+            raise _syms_cache["real"]
+        lookup = {}
+        for line in r.stdout.decode().splitlines():
+            name, addr = line.split()
+            lookup[name] = int(addr, 16)
+        res = {"elf": open(GUEST_ELF, "rb").read(), "lookup": lookup,
+               "map": open(m).read(), "symelf": open(e, "rb").read()}
+    _syms_cache["real"] = res
+    return res
+
+
+def load_of(elf, addr):
+    for p in phdrs(elf):
+        if p["type"] == PT_LOAD and p["vaddr"] <= addr < p["vaddr"] + p["memsz"]:
+            return p
+    return None
+
+
+def t_syms_lookup_real_kernel(tmp):
+    res = syms_real()
+    if isinstance(res, str):
+        return "SKIP", res
+    elf, lookup = res["elf"], res["lookup"]
+    check(sorted(lookup) == sorted(SYMS_NAMES), f"--lookup printed {sorted(lookup)}")
+    for name, addr in lookup.items():
+        check(0xFFFFFFFF80000000 <= addr <= 0xFFFFFFFF8FFFFFFF, f"{name} at {addr:#x}: not a kernel text/data address")
+        p = load_of(elf, addr)
+        check(p is not None, f"{name} at {addr:#x} is in no PT_LOAD of the ELF")
+        if name != "linux_banner":
+            check(p["flags"] & 1, f"{name} at {addr:#x} is in a non-executable segment")
+    p = load_of(elf, lookup["linux_banner"])
+    off = p["offset"] + lookup["linux_banner"] - p["vaddr"]
+    check(elf[off:off + 14] == b"Linux version ", f"linux_banner points at {elf[off:off + 20]!r}")
+
+
+def t_syms_map_real_kernel(tmp):
+    res = syms_real()
+    if isinstance(res, str):
+        return "SKIP", res
+    rows = []
+    for i, line in enumerate(res["map"].splitlines()):
+        m = re.match(r"^([0-9a-f]{16}) ([A-Za-z?]) (\S+)$", line)
+        check(m, f"System.map line {i + 1} malformed: {line!r}")
+        rows.append((int(m.group(1), 16), m.group(2), m.group(3)))
+    check(len(rows) > 10000, f"only {len(rows)} symbols")
+    check(all(a[0] <= b[0] for a, b in zip(rows, rows[1:])), "System.map is not sorted by address")
+    first = {}
+    for a, t, n in rows:
+        if n not in first or t.isupper():
+            first.setdefault(n, (a, t))
+    for name, addr in res["lookup"].items():
+        check(name in first and first[name][0] == addr, f"{name}: map says {first.get(name)}, --lookup {addr:#x}")
+    check(first["panic"][1] in "Tt" and first["linux_banner"][1] in "RrDd", "panic/linux_banner type letters")
+    # the kernel's entry point (physical in a vmlinux) is a text symbol
+    elf = res["elf"]
+    entry, = struct.unpack_from("<Q", elf, 24)
+    va = next((p["vaddr"] + entry - p["paddr"] for p in phdrs(elf)
+               if p["type"] == PT_LOAD and p["paddr"] <= entry < p["paddr"] + p["memsz"]), None)
+    check(va is not None, f"e_entry {entry:#x} is in no segment")
+    at = [(t, n) for a, t, n in rows if a == va]
+    check(any(t in "Tt" for t, n in at), f"no text symbol at the entry point {va:#x}: {at}")
+
+
+def gdb_batch(cmds, timeout=120):
+    argv = ["gdb", "-batch", "-nx"]
+    for c in cmds:
+        argv += ["-ex", c]
+    env = dict(os.environ, LC_ALL="C", DEBUGINFOD_URLS="")
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, env=env)
+    return r.returncode, r.stdout.decode(errors="replace")
+
+
+def t_syms_elf_in_gdb(tmp):
+    res = syms_real()
+    if isinstance(res, str):
+        return "SKIP", res
+    import shutil
+    if not shutil.which("gdb"):
+        return "SKIP", "no gdb (host-tools/install-deps.sh installs it)"
+    path = os.path.join(tmp, "syms.elf")
+    with open(path, "wb") as f:
+        f.write(res["symelf"])
+    lk = res["lookup"]
+    for load in (f"symbol-file {path}", f"add-symbol-file {path}"):
+        rc, out = gdb_batch([load, "info address panic", "info address linux_banner",
+                             "break sysrq_handle_crash", f"info symbol {lk['panic'] + 5:#x}"])
+        check(rc == 0, f"{load}: gdb exit {rc}: {oneline(out[-300:])}")
+        check("warning" not in out.lower() and "error" not in out.lower(), f"{load}: {oneline(out)}")
+        for name in ("panic", "linux_banner"):
+            want = f'Symbol "{name}" is at {lk[name]:#x} in a file compiled without debugging.'
+            check(want in out, f"{load}: no {want!r} in {oneline(out)}")
+        check(f"Breakpoint 1 at {lk['sysrq_handle_crash']:#x}" in out, f"{load}: break sysrq_handle_crash: {oneline(out)}")
+        check("panic + 5 in section .text" in out, f"{load}: info symbol panic+5: {oneline(out)}")
+
+
+def t_syms_bad_inputs(tmp):
+    def write(name, data):
+        path = os.path.join(tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+    elf, _ = small_elf()
+    cases = [
+        ("missing file", os.path.join(tmp, "nonexistent"), b"No such file"),
+        ("directory", tmp, b"Is a directory"),
+        ("empty file", write("empty", b""), b"not a Linux kernel"),
+        ("text file", write("text", b"this is not a kernel image\n" * 4000), b"not a Linux kernel"),
+        ("ELF without kallsyms", write("plain.elf", elf), b"no kallsyms"),
+        ("bzImage of an ELF without kallsyms", write("bz", bzimage(gzip.compress(elf, mtime=0))), b"no kallsyms"),
+        ("bzImage without a payload", write("bz0", bzimage(b"\0" * 4096)), b"no compressed ELF"),
+    ]
+    for what, path, msg in cases:
+        for args in (["--lookup", "panic", path], ["--map", os.path.join(tmp, "out.map"), path]):
+            r = run([SYMS, *args])
+            check(r.returncode == 1, f"{what}: exit {r.returncode}: {errtail(r.stderr)}")
+            check(msg in r.stderr, f"{what}: message {errtail(r.stderr)!r} lacks {msg.decode()!r}")
+            check(b"Traceback" not in r.stderr, f"{what}: Python traceback: {errtail(r.stderr)}")
+            check(not os.path.exists(os.path.join(tmp, "out.map")), f"{what}: wrote a map anyway")
+    r = run([SYMS])
+    check(r.returncode == 2 and b"KERNEL" in r.stderr, f"no arguments: exit {r.returncode}: {errtail(r.stderr)}")
+    r = run([SYMS, "--help"])
+    check(r.returncode == 0 and b"--lookup" in r.stdout and b"--elf" in r.stdout, f"--help: exit {r.returncode}")
+
+
+# A synthetic kernel: the kallsyms tables as scripts/kallsyms.c lays them out in each Linux era.
+KS_LAYOUTS = ("6.1", "6.1-debian-seqs3", "6.2-seqs4", "6.4", "addresses")
+KS_SUBS = [b"_handle", b"kernel", b"sysrq", b"fn", b"_s", b"ta", b"an", b"er"]
+
+
+def ks_symbols(percpu):
+    text, rodata = 0xFFFFFFFF81000000, 0xFFFFFFFF82000000
+    syms = [(0, "A", "fixed_percpu_data"), (0x1000, "A", "cpu_debug_store")] if percpu else []
+    syms += [(text, "T", "startup_64"), (text, "T", "_stext")]
+    extra = {63: ("T", "panic"), 200: ("T", "start_kernel"), 300: ("t", "sysrq_handle_crash"),
+             400: ("t", "very_long_" + "x" * 130)}
+    for i in range(700):
+        t, n = extra.get(i, ("T" if i % 3 else "t", f"fn{i}_kernel_thing"))
+        syms.append((text + 0x40 * (i + 1), t, n))
+    syms.append((text + 0x40 * 702, "T", "_etext"))
+    syms += [(rodata, "R", "linux_banner"), (rodata + 0x80, "r", "local_table"),
+             (rodata + 0x80, "D", "same_address"), (rodata + 0x100, "d", "fn5_kernel_thing")]
+    return syms
+
+
+def ks_tables(syms, layout):
+    """The .rodata bytes holding the kallsyms tables (8-aligned labels, as on 64-bit)."""
+    used = set(b for _, t, n in syms for b in (t + n).encode())
+    tokens, subs = [], list(KS_SUBS)
+    for c in range(256):
+        tokens.append(bytes([c]) if c in used else subs.pop(0) if subs else b"")
+    code = {tok: c for c, tok in enumerate(tokens) if len(tok) > 1}
+
+    def enc(s):
+        out, i = bytearray(), 0
+        while i < len(s):
+            for tok in sorted(code, key=len, reverse=True):
+                if s.startswith(tok, i):
+                    out.append(code[tok])
+                    i += len(tok)
+                    break
+            else:
+                out.append(s[i])
+                i += 1
+        return bytes(out)
+
+    names, markers = bytearray(), []
+    for i, (a, t, n) in enumerate(syms):
+        if i % 256 == 0:
+            markers.append(len(names))
+        e = enc((t + n).encode())
+        names += bytes([len(e)]) if len(e) < 0x80 else bytes([(len(e) & 0x7F) | 0x80, len(e) >> 7])
+        names += e
+    order = sorted(range(len(syms)), key=lambda i: (syms[i][2], syms[i][0]))
+    table = b"".join(t + b"\0" for t in tokens)
+    index, off = [], 0
+    for t in tokens:
+        index.append(off)
+        off += len(t) + 1
+    base = min(a for a, t, n in syms if t != "A")
+    if layout == "6.4":                   # relative offsets, no absolute per-cpu symbols
+        offsets = b"".join(struct.pack("<I", a - base) for a, t, n in syms)
+    else:
+        offsets = b"".join(struct.pack("<i", a if t == "A" else base - 1 - a) for a, t, n in syms)
+    lab = {
+        "offsets": offsets, "base": struct.pack("<Q", base), "num": struct.pack("<I", len(syms)),
+        "names": bytes(names), "markers": b"".join(struct.pack("<I", m) for m in markers),
+        "seqs3": b"".join(struct.pack(">I", i)[1:] for i in order),
+        "seqs4": b"".join(struct.pack("<I", i) for i in order),
+        "table": table, "index": struct.pack("<256H", *index),
+        "addresses": b"".join(struct.pack("<Q", a) for a, t, n in syms),
+    }
+    order_of = {
+        "6.1": ["offsets", "base", "num", "names", "markers", "table", "index"],
+        "6.1-debian-seqs3": ["offsets", "base", "num", "names", "markers", "seqs3", "table", "index"],
+        "6.2-seqs4": ["offsets", "base", "num", "names", "markers", "seqs4", "table", "index"],
+        "6.4": ["num", "names", "markers", "table", "index", "offsets", "base", "seqs3"],
+        "addresses": ["addresses", "num", "names", "markers", "table", "index"],
+    }[layout]
+    out = bytearray()
+    for k in order_of:
+        out += b"\0" * (-len(out) % 8) + lab[k]
+    return bytes(out)
+
+
+def ks_kernel(layout):
+    syms = ks_symbols(percpu=layout != "6.4")
+    notes = note("Xen", XEN_ELFNOTE_PHYS32_ENTRY, struct.pack("<I", 0x1000000))
+    text = b"\x90" * 0x40 + notes + b"\xcc" * 0xC000
+    banner = b"Linux version 6.9.9-synthetic (kallsyms test)\n\0"
+    decoy = "".join(chr(c) for c in range(32, 127)).encode("utf-16-le")   # "0\01\0...9\0" too
+    rodata = banner.ljust(0x200, b"\0") + decoy + b"\x5a" * 333
+    rodata += b"\0" * (-len(rodata) % 8) + ks_tables(syms, layout) + b"\x11" * 64
+    loads = [(0xFFFFFFFF81000000, 0x1000000, text, len(text), 5),
+             (0xFFFFFFFF82000000, 0x2000000, rodata, len(rodata), 4)]
+    return build_elf(loads, (0x40, notes)), syms
+
+
+def t_syms_synthetic_layouts(tmp):
+    for layout in KS_LAYOUTS:
+        elf, syms = ks_kernel(layout)
+        src, m = os.path.join(tmp, f"vmlinux-{layout}"), os.path.join(tmp, f"{layout}.map")
+        with open(src, "wb") as f:
+            f.write(elf)
+        r = run([SYMS, "--map", m, "--lookup", "panic", "same_address", "fn5_kernel_thing", src])
+        check(r.returncode == 0, f"{layout}: exit {r.returncode}: {errtail(r.stderr)}")
+        want = "".join(f"{a:016x} {t} {n}\n" for a, t, n in sorted(syms, key=lambda s: s[0]))
+        got = open(m).read()
+        if got != want:
+            g, w = got.splitlines() + [""], want.splitlines() + [""]
+            i = next(i for i, (x, y) in enumerate(zip(g, w)) if x != y)
+            check(False, f"{layout}: map line {i + 1} is {g[i]!r}, not {w[i]!r}")
+        # a global symbol wins over a local one of the same name
+        check(r.stdout.decode().split() == ["panic", "0xffffffff81001000", "same_address", "0xffffffff82000080",
+                                            "fn5_kernel_thing", "0xffffffff81000180"],
+              f"{layout}: --lookup printed {oneline(r.stdout)}")
+        r = run([SYMS, src])
+        check(r.returncode == 0 and f"symbols: {len(syms)}".encode() in r.stdout, f"{layout}: summary {oneline(r.stdout)}")
+    # the bzImage path, and a missing name
+    elf, syms = ks_kernel("6.1-debian-seqs3")
+    bz = os.path.join(tmp, "bzImage")
+    with open(bz, "wb") as f:
+        f.write(bzimage(lzma.compress(elf, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32)))
+    r = run([SYMS, "--lookup", "start_kernel", "no_such_symbol", "panic", bz])
+    check(r.returncode == 1, f"bzImage, a missing name: exit {r.returncode}")
+    check(r.stdout.decode().split() == ["start_kernel", "0xffffffff81003240", "panic", "0xffffffff81001000"],
+          f"bzImage: --lookup printed {oneline(r.stdout)}")
+    check(b"no_such_symbol" in r.stderr, f"missing name not reported: {errtail(r.stderr)}")
+
+
+def t_syms_elf_gdb_remote(tmp):
+    # The symbol ELF of the synthetic kernel (startup_64 and panic where tests/host/gdb_stub.py's
+    # fake guest has them) against build/gdbstub_server: gdb names the stops and reads the code
+    # from the target, not from the symbol file's empty sections.
+    import gdb_stub
+    if not gdb_stub.have_gdb():
+        return "SKIP", "no gdb (host-tools/install-deps.sh installs it)"
+    elf, _ = ks_kernel("6.1-debian-seqs3")
+    src, out_elf = os.path.join(tmp, "vmlinux"), os.path.join(tmp, "syms.elf")
+    with open(src, "wb") as f:
+        f.write(elf)
+    r = run([SYMS, "--elf", out_elf, src])
+    check(r.returncode == 0, f"--elf: exit {r.returncode}: {errtail(r.stderr)}")
+    s = gdb_stub.Server(sys.modules[__name__])
+    try:
+        rc, out = gdb_stub.run_gdb(sys.modules[__name__], s.port, [
+            f"symbol-file {out_elf}", "bt", "x/2i $pc", "break panic", "continue", "bt 1", "x/i $pc", "kill"])
+    finally:
+        s.kill()
+    check(rc == 0, f"gdb exit {rc}: {oneline(out[-300:])}")
+    check("#0  0xffffffff81000000 in startup_64 ()" in out, f"bt at the first stop: {oneline(out[-400:])}")
+    check(re.search(r"=> 0xffffffff81000000 <startup_64>:\s+nop", out), f"x/i $pc: {oneline(out[-400:])}")
+    check("Breakpoint 1, 0xffffffff81001000 in panic ()" in out, f"break panic/continue: {oneline(out[-400:])}")
+    check("#0  0xffffffff81001000 in panic ()" in out, f"bt in panic: {oneline(out[-400:])}")
 
 
 # ---- the project's own claims --------------------------------------------------------
@@ -1125,6 +1424,12 @@ TESTS = [
     ("extract_slim_small_elf", t_slim_small_elf),
     ("extract_slim_note_at_load_end", t_slim_note_at_load_end),
     ("extract_real_kernel", t_extract_real_kernel),
+    ("syms_lookup_real_kernel", t_syms_lookup_real_kernel),
+    ("syms_map_real_kernel", t_syms_map_real_kernel),
+    ("syms_elf_in_gdb", t_syms_elf_in_gdb),
+    ("syms_bad_inputs", t_syms_bad_inputs),
+    ("syms_synthetic_layouts", t_syms_synthetic_layouts),
+    ("syms_elf_gdb_remote", t_syms_elf_gdb_remote),
     ("newc_tree", t_newc_plain),
     ("newc_gzip", t_newc_gzip),
     ("newc_existing_dev", t_newc_existing_dev),
