@@ -5,18 +5,19 @@ set -euo pipefail
 usage() {
     cat <<U
 usage: mkiso.sh --out FILE.iso --kernel FILE [--initrd FILE] [--config FILE] [--config-line KEY=VALUE]...
-               [--vmm FILE]
+               [--vmm FILE] [--symbols FILE]
        mkiso.sh --out FILE.iso --bare-linux BZIMAGE [--initrd FILE] [--bare-cmdline '...']
   --kernel       guest kernel: a PVH ELF (vmlinux or the test guest)
   --initrd       guest initramfs (passed to the guest as its first module)
   --config       a config file (key=value lines; see docs/config.md)
   --config-line  a config line appended after --config (repeatable)
   --vmm          the VMM image (default: build/hindsight.elf)
+  --symbols      a System.map of the guest kernel (host-tools/hindsight-syms --map): the debugger's symbols
   --bare-linux   no VMM: GRUB boots this bzImage directly (the benchmarks' baseline)
   --bare-cmdline kernel command line for --bare-linux
 U
 }
-out= kernel= initrd= config= vmm=build/hindsight.elf bare= bare_cmdline=
+out= kernel= initrd= config= vmm=build/hindsight.elf bare= bare_cmdline= symbols=
 lines=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -26,6 +27,7 @@ while [ $# -gt 0 ]; do
     --config) config=$2; shift 2 ;;
     --config-line) lines+=("$2"); shift 2 ;;
     --vmm) vmm=$2; shift 2 ;;
+    --symbols) symbols=$2; shift 2 ;;
     --bare-linux) bare=$2; shift 2 ;;
     --bare-cmdline) bare_cmdline=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -34,7 +36,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$out" ] && { [ -n "$kernel" ] || [ -n "$bare" ]; } || { usage >&2; exit 2; }
 [ -z "$bare" ] || { vmm=$bare; kernel=$bare; }
-for f in "$vmm" "$kernel" ${initrd:+"$initrd"} ${config:+"$config"}; do
+for f in "$vmm" "$kernel" ${initrd:+"$initrd"} ${config:+"$config"} ${symbols:+"$symbols"}; do
     [ -f "$f" ] || { echo "mkiso.sh: no such file: $f" >&2; exit 1; }
 done
 command -v grub-mkrescue >/dev/null || { echo "mkiso.sh: grub-mkrescue missing (run host-tools/install-deps.sh)" >&2; exit 1; }
@@ -45,6 +47,11 @@ mkdir -p "$stage/boot/grub"
 cp "$vmm" "$stage/boot/hindsight.elf"
 cp "$kernel" "$stage/boot/kernel"
 { [ -n "$config" ] && cat "$config"; for l in "${lines[@]}"; do echo "$l"; done; } > "$stage/boot/config" || true
+symbols_line=
+if [ -n "$symbols" ]; then
+    cp "$symbols" "$stage/boot/symbols"
+    symbols_line="    module2 /boot/symbols symbols"
+fi
 initrd_line=
 if [ -n "$initrd" ]; then
     cp "$initrd" "$stage/boot/initrd"
@@ -58,6 +65,7 @@ menuentry "hindsight" {
     module2 /boot/kernel kernel
 $initrd_line
     module2 /boot/config config
+$symbols_line
     boot
 }
 G

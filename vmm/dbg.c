@@ -20,6 +20,7 @@
 #include "lib.h"
 #include "msr.h"
 #include "nd.h"
+#include "symmap.h"
 #include "vmcs.h"
 #include "vmx.h"
 #include "vtime.h"
@@ -59,6 +60,19 @@ struct dbgctl {
 };
 
 static struct dbgctl the_dbg;
+static struct symmap syms;
+
+static int t_sym_lookup(void *ctx, const char *name, size_t len, uint64_t *addr)
+{
+    (void)ctx;
+    return symmap_lookup(&syms, name, len, addr) ? DBG_ERR : DBG_OK;
+}
+
+static int t_sym_name(void *ctx, uint64_t addr, char *name, size_t size, uint64_t *off)
+{
+    (void)ctx;
+    return symmap_name(&syms, addr, name, size, off) ? DBG_ERR : DBG_OK;
+}
 
 static void out(void *ctx, const uint8_t *b, size_t n)
 {
@@ -301,8 +315,9 @@ static void stop(struct vcpu *v, enum dbg_stop_reason why, uint64_t addr, const 
 
 /* ---- the hooks the exit path calls -------------------------------------------------------- */
 
-void dbg_attach(struct vcpu *v, const char *where)
+void dbg_attach(struct vcpu *v, const char *where, const char *map, size_t map_len)
 {
+    syms = (struct symmap){ map, map_len };
     struct dbgctl *d = &the_dbg;
     memset(d, 0, sizeof(*d));
     d->v = v;
@@ -313,7 +328,8 @@ void dbg_attach(struct vcpu *v, const char *where)
                                 .get_regs = t_get_regs, .set_regs = t_set_regs, .read_phys = t_read_phys,
                                 .write_phys = t_write_phys, .set_break = t_set_break,
                                 .clear_break = t_clear_break, .position = t_position,
-                                .panic_check = t_panic_check };
+                                .panic_check = t_panic_check,
+                                .sym_lookup = map ? t_sym_lookup : 0, .sym_name = map ? t_sym_name : 0 };
     gdb_init(&d->gdb, &d->t, out, d);
     monitor_init(&d->mon, &d->t, out, d);
     dbgmux_init(&d->mux, &d->gdb, &d->mon);

@@ -7,12 +7,14 @@
 #ifndef HS_DBG_H
 #define HS_DBG_H
 #include <stdbool.h>
+#include <stddef.h>
 #include "vcpu.h"
 
 struct dbgctl;
 
-/* Attaches a debugger to the Backup (config debugger=com2); where: how the user reaches COM2. */
-void dbg_attach(struct vcpu *v, const char *where);
+/* Attaches a debugger to the Backup (config debugger=com2); where: how the user reaches COM2;
+ * map: the guest kernel's System.map (the `symbols` module), or NULL. */
+void dbg_attach(struct vcpu *v, const char *where, const char *map, size_t map_len);
 /* At a position of the Backup, before it is handled: true if the Backup stops here (the hold
  * before the panic, a next-event request, a break-in). */
 bool dbg_stop_at_position(struct vcpu *v);

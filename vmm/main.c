@@ -320,8 +320,13 @@ void vmm_main(uint32_t magic, uint64_t mbi)
         if (guest_map_ram(v, &pa, ram + i * cfg.guest_mem, cfg.guest_mem) || guest_load(v, &cfg, &mb, &entry))
             fail_run("load-error");
     }
-    if (cfg.debugger && replay_mode != MODE_OFF)
-        dbg_attach(&vcpus[1], cfg.debugger_where);
+    if (cfg.debugger && replay_mode != MODE_OFF) {
+        const struct mb2_module *sm = mb2_find_module(&mb, "symbols");
+        dbg_attach(&vcpus[1], cfg.debugger_where, sm ? (const char *)(uintptr_t)sm->start : 0,
+                   sm ? (size_t)(sm->end - sm->start) : 0);
+        if (sm)
+            kprintf("hindsight: debugger symbols: %lu KiB System.map\n", (sm->end - sm->start) >> 10);
+    }
     else if (cfg.debugger)
         kprintf("hindsight: note: debugger=com2 needs a Backup (replay on): no debugger in this run\n");
     kprintf("hindsight: guest RAM %lu MiB each: Primary at 0x%lx, Backup at 0x%lx; kernel entry 0x%x (%s)\n",
