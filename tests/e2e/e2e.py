@@ -175,6 +175,31 @@ def replay_perturbation_is_reported_at_its_event():
 
 
 @test
+def ctrl_right_bracket_ends_the_run_with_a_replayed_backup():
+    """Ctrl-] typed on the console (what make run forwards): the VMM stops the Primary where it is
+    (user-stop), the Backup is replayed to that point, and the run ends with the summary."""
+    work = tempfile.mkdtemp(prefix="hs-e2e-")
+    a = hr.make_args(kernel=os.path.join(ROOT, "build/guests/testguest.elf"), cpus=1, megs=512, timeout=240,
+                     set=["console=e9", "cores=1", "mem=32M", "cmdline=replay=100000"])
+    iso = hr.build_iso(a, work)
+    s = hr.BochsSession(a, iso, work, serial=True)
+    global LAST
+    try:
+        if s.wait_for("[P] test guest: RAM 32 MiB", 120) < 0:
+            raise Failure("the test guest did not start")
+        s.send(b"\x1d")
+        ok = s.wait_exit(180)
+        r = s.result("exit" if ok else "timeout")
+        LAST = r
+        expect(r, "the user ended the run (Ctrl-])")
+        summary(r, outcome="user-stop", primary__outcome="user-stop", backup__outcome="user-stop",
+                replay__divergences=0, replay__ram_match="yes", replay__console_match="yes")
+    finally:
+        s.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@test
 def replay_lag_larger_than_the_ring_is_refused():
     r = boot("cmdline=hello", "ring_entries=1024", "lag=1000")
     expect(r, "lag=1000 events does not fit a ring of 1024 events")
