@@ -39,7 +39,7 @@ IMAGE_CORES = $(if $(filter auto,$(CORES)),2,$(CORES))
 AGENTS := rfork parttrack ckpt
 AGENTS_PRESENT := $(foreach a,$(AGENTS),$(if $(wildcard guest/$(a)/Makefile),$(a)))
 
-.PHONY: debug-demo bench-replay bench-figures bench-ring fuzz FORCE linux run-testguest image-testguest all help deps vmm guests image run check e2e test bench bench-vmm clean agents
+.PHONY: debug-demo bench-debug bench-replay bench-figures bench-ring fuzz FORCE linux run-testguest image-testguest all help deps vmm guests image run check e2e test bench bench-vmm clean agents
 all: vmm guests
 
 help:
@@ -220,11 +220,15 @@ debug-demo: vmm guests linux
 	@host-tools/install-deps.sh
 	host-tools/debug-demo
 
+# The debugger's costs after a real Linux panic: ticks to the prompt, stepi rate, exits per step.
+bench-debug: vmm guests linux
+	host-tools/bench-debug
+
 # Recording overhead, log bandwidth, replay speed and the lag held, on a Linux workload.
 bench-replay: vmm guests linux
 	host-tools/bench-replay
 
-bench: bench-vmm bench-ring bench-replay $(foreach a,$(AGENTS_PRESENT),bench-$(a))
+bench: bench-vmm bench-ring bench-replay bench-debug $(foreach a,$(AGENTS_PRESENT),bench-$(a))
 
 clean:
 	rm -rf $(B)

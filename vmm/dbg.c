@@ -352,8 +352,9 @@ static void engage(struct vcpu *v)
     serial_init(COM2);
     kprintf("hindsight: debugger ready on %s: the Backup is stopped %lu events and %lu ms of the Primary's time "
             "before the Primary's panic (exit_seq %lu rip 0x%lx; the panic is at exit_seq %lu rip 0x%lx); attach "
-            "with gdb (target remote) or a terminal\n",
-            d->where, left, ms, v->exit_seq, vmread(VMCS_GUEST_RIP), sh->p_end_exit_seq, sh->p_end_rip);
+            "with gdb (target remote) or a terminal; tick=%lu backup.exits=%lu\n",
+            d->where, left, ms, v->exit_seq, vmread(VMCS_GUEST_RIP), sh->p_end_exit_seq, sh->p_end_rip, rdtsc(),
+            v->exits_total);
     dbgmux_start(&d->mux);
 }
 
