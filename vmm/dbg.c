@@ -82,6 +82,10 @@ static void out(void *ctx, const uint8_t *b, size_t n)
 
 static struct hs_shared *shared_of(const struct vcpu *v) { return v->rp->sh; }
 
+/* The Primary's endings that are a crash worth debugging (HS_OUTCOMES codes): a panic, a reset
+ * request (a kernel rebooting itself after an oops), a triple fault. */
+static bool crashed(unsigned outcome) { return outcome == 2 || outcome == 3 || outcome == 4; }
+
 /* ---- the target: the Backup as the debugger sees it (read-only: it must stay a replay) ---- */
 
 static int t_get_regs(void *ctx, struct dbg_regs *r)
@@ -172,7 +176,7 @@ static int t_position(void *ctx, struct dbg_pos *p)
     p->rip = vmread(VMCS_GUEST_RIP);
     p->events_replayed = v->rp->consumed;
     p->events_total = sh->p_end_seq;
-    p->has_panic = sh->p_stopped && sh->p_outcome == 2 /* panic */;
+    p->has_panic = sh->p_stopped && crashed(sh->p_outcome);
     p->panic_exit_seq = sh->p_end_exit_seq;
     p->panic_rip = sh->p_end_rip;
     return DBG_OK;
@@ -365,7 +369,7 @@ bool dbg_stop_at_position(struct vcpu *v)
         return false;
     if (d->run == R_IDLE) {
         const struct hs_shared *sh = shared_of(v);
-        if (!v->at_position || !__atomic_load_n(&sh->p_stopped, __ATOMIC_ACQUIRE) || sh->p_outcome != 2)
+        if (!v->at_position || !__atomic_load_n(&sh->p_stopped, __ATOMIC_ACQUIRE) || !crashed(sh->p_outcome))
             return false;
         bool hold;
         if (sh->lag_tsc) {
