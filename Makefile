@@ -207,7 +207,7 @@ bench-ring:
 # table from it (a host test checks that the two agree).
 bench-figures: vmm guests linux
 	@set -o pipefail; { host-tools/bench-vmm && host-tools/bench-linux && host-tools/bench-ring && \
-	  host-tools/bench-replay; } | tee $(B)/bench-figures.log
+	  host-tools/bench-replay && host-tools/bench-debug; } | tee $(B)/bench-figures.log
 	@{ echo "# make bench-figures, $$(git rev-parse --short HEAD 2>/dev/null) $$(date -u +%F)"; \
 	  grep '^bench ' $(B)/bench-figures.log; } > docs/bench.txt
 	host-tools/bench-table --update
