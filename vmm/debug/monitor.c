@@ -192,7 +192,7 @@ static void cmd_help(struct monitor *m)
         "  panic                 run to the position where the Primary panicked and compare",
         "                        the Backup's registers and RAM with the Primary's (run-to-panic)",
         "  where                 the replay position: exit_seq, rip, events replayed",
-        "  quit                  leave the debugger; the Backup stays stopped (detach)",
+        "  quit                  leave the debugger (detach): the run ends with its summary",
     };
     for (size_t i = 0; i < ARRAY_SIZE(lines); i++)
         say(m, "%s\n", lines[i]);
@@ -598,7 +598,7 @@ static enum dbg_action execute(struct monitor *m)
             cmd_where(m);
     } else if (tok_is(c, "quit") || tok_is(c, "q") || tok_is(c, "detach") || tok_is(c, "exit")) {
         clear_breakpoints(m);
-        say(m, "detached: the Backup stays stopped\n");
+        say(m, "detached: the run ends with its summary\n");
         return DBG_ACT_DETACH;
     } else {
         say(m, "error: unknown command '%s' (try 'help')\n", tstr(b, sizeof(b), c.p, c.n));
