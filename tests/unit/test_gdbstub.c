@@ -619,7 +619,7 @@ TEST(gdb_continue_interrupt_step)
     CHECK_EQ(feed("\x03", 1), DBG_ACT_INTERRUPT);
     struct dbg_stop st = { DBG_STOP_INTERRUPT, 0, NULL };
     CHECK_EQ(gdb_stopped(&S, &st), DBG_ACT_NONE);
-    CHECK(reply_data() && !strncmp(R, "T02thread:1;10:", 15));
+    CHECK(reply_data() && !strncmp(R, "T02thread:1;06:", 15) && strstr(R, ";07:") && strstr(R, ";10:"));
     CHECK(!gdb_is_running(&S));
     /* 0x03 while stopped means nothing. */
     O.n = 0;
@@ -631,9 +631,11 @@ TEST(gdb_continue_interrupt_step)
     O.n = 0;
     st.reason = DBG_STOP_STEP;
     gdb_stopped(&S, &st);
-    char want[64], rip[17];
+    char want[128], rip[17], rbp[17], rsp[17];
     hex_le(rip, KTEXT + 1, 8);
-    snprintf(want, sizeof(want), "T05thread:1;10:%s;", rip);
+    hex_le(rbp, F.regs.rbp, 8);
+    hex_le(rsp, F.regs.rsp, 8);
+    snprintf(want, sizeof(want), "T05thread:1;06:%s;07:%s;10:%s;", rbp, rsp, rip);
     CHECK(reply_data() && !strcmp(R, want));
     /* '?' repeats the last stop. */
     CHECK_STREQ(ask("?"), want);

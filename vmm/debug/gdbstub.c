@@ -522,12 +522,18 @@ static void send_stop(struct gdb_stub *s)
         tx_str(s, "hwbreak:;");
     }
     tx_str(s, "thread:1;");
-    if (get_regs(s, &r)) { /* rip (register 16) expedited: saves gdb a 'g' */
-        uint8_t b[8];
-        le_put(b, r.rip, 8);
-        tx_str(s, "10:");
-        tx_hex(s, b, 8);
-        tx_byte(s, ';');
+    if (get_regs(s, &r)) { /* rbp, rsp and rip (6, 7, 16) expedited: gdb's frame needs no 'g' */
+        const struct {
+            const char *num;
+            uint64_t val;
+        } ex[] = { { "06:", r.rbp }, { "07:", r.rsp }, { "10:", r.rip } };
+        for (unsigned i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
+            uint8_t b[8];
+            le_put(b, ex[i].val, 8);
+            tx_str(s, ex[i].num);
+            tx_hex(s, b, 8);
+            tx_byte(s, ';');
+        }
     }
     tx_end(s);
 }
