@@ -528,9 +528,8 @@ def debug_gdb_after_a_panic():
         LAST = s.result("running")
         LAST.console += "\n--- gdb ---\n" + text
         rips = gdb_rip(text, "registers")
-        if "0x200000:\t0xbc\t0x00\t0x40\t0x20" not in text.replace(" ", ""):
-            if "0xbc" not in text:
-                raise Failure(f"x/4xb 0x200000 did not read the guest's first bytes: {text[-600:]}")
+        if "0xbc" not in text:  # the test guest's first instruction, mov esp, imm32
+            raise Failure(f"x/4xb 0x200000 did not read the guest's first bytes: {text[-600:]}")
         if len(rips) < 4:
             raise Failure(f"gdb printed {len(rips)} rip values: {text[-800:]}")
         if rips[1] == rips[0]:

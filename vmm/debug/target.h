@@ -64,7 +64,7 @@ enum dbg_bp_type {
 enum dbg_result {
     DBG_OK = 0,
     DBG_ERR = -1,          /* failed (bad address, bad value) */
-    DBG_UNSUPPORTED = -2,  /* this operation or breakpoint type is not implemented */
+    DBG_UNSUPPORTED = -2,  /* the target does not offer this operation or breakpoint type */
     DBG_NOSLOT = -3,       /* no free breakpoint/watchpoint slot */
 };
 
