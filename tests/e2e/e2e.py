@@ -353,6 +353,31 @@ def launcher_sizes_machine_from_mem():
 
 
 @test
+def replay_log_captured_and_decoded():
+    """--log FILE (replay_log=com2): the log leaves the machine on COM2 and hindsight-log decodes
+    as many events as the summary says were recorded."""
+    import re
+    import subprocess
+    log = tempfile.NamedTemporaryFile(suffix=".log", delete=False).name
+    try:
+        rc, out = launcher("--cpus", "1", "--cores", "1", "--log", log, "--set", "console=e9",
+                           "--set", "cmdline=replay=5")
+        m = re.search(r"replay\.events=(\d+)", out)
+        if rc != 0 or not m:
+            raise Failure(f"the run did not end with a summary (exit {rc})")
+        r = subprocess.run([os.path.join(ROOT, "host-tools", "hindsight-log"), "--stats", log],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        text = r.stdout.decode(errors="replace")
+        n = re.search(r"^total\s+(\d+)", text, re.M)
+        if r.returncode != 0 or not n:
+            raise Failure(f"hindsight-log --stats failed: {text[-400:]}")
+        if int(n.group(1)) != int(m.group(1)):
+            raise Failure(f"the log holds {n.group(1)} events, the summary {m.group(1)}")
+    finally:
+        os.unlink(log)
+
+
+@test
 def launcher_exit_status_follows_outcome():
     for sets, want in ((["cmdline=hello", "lagg=5"], 4), (["cmdline=isolation"], 3)):
         args = ["--cpus", "1", "--set", "console=e9", "--set", "cores=1"]
