@@ -6,7 +6,7 @@ groups=${*:-build emu agents}
 pkgs=()
 for g in $groups; do
     case $g in
-    build)  pkgs+=(gcc make nasm binutils grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools python3 file gdb) ;;
+    build)  pkgs+=(gcc make nasm binutils grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools dosfstools gnu-efi python3 file gdb) ;;
     emu)    pkgs+=(bochs bochsbios vgabios bochs-term busybox-static cpio xz-utils zstd qemu-system-x86 ovmf) ;;
     agents) pkgs+=(gcc g++ make libelf-dev libdw-dev libunwind-dev pkg-config iproute2 util-linux) ;;
     fuzz)   pkgs+=(clang libclang-rt-14-dev) ;;

@@ -39,6 +39,26 @@ void cpuid_filter_set_random_exits(bool rdrand_exits, bool rdseed_exits)
     rdseed_ok = rdseed_exits;
 }
 
+void cpuid_filter_leaf15(uint64_t hz, uint32_t r[4])
+{
+    /* TSC Hz = ECX (crystal Hz) * EBX / EAX. Up to 2^32-1 Hz the crystal is the TSC (1/1); above,
+     * the crystal is hz/k and EBX = k, the smallest k that divides hz exactly, or (none within
+     * reach) the smallest k that fits, off by less than k Hz. */
+    r[0] = r[1] = r[2] = r[3] = 0;
+    if (!hz)
+        return;
+    uint64_t k0 = hz / 0xFFFFFFFFull + (hz % 0xFFFFFFFFull != 0), k = k0;
+    if (k0 < 1)
+        k0 = k = 1;
+    while (k < k0 + 4096 && hz % k)
+        k++;
+    if (hz % k)
+        k = k0;
+    r[0] = 1;
+    r[1] = (uint32_t)k;
+    r[2] = (uint32_t)(hz / k);
+}
+
 void cpuid_filter(uint32_t leaf, uint32_t subleaf, uint32_t r[4])
 {
     switch (leaf) {
@@ -49,15 +69,7 @@ void cpuid_filter(uint32_t leaf, uint32_t subleaf, uint32_t r[4])
     case 0x15:
         /* TSC = crystal * EBX / EAX. Stating the rate spares Linux a PIT calibration, which
          * fails under an emulator where every RDTSC and port read is a VM exit. */
-        r[0] = r[1] = r[2] = r[3] = 0;
-        if (tsc_hz) {
-            uint32_t div = 1;
-            while (tsc_hz / div > 0xFFFFFFFFu)
-                div++;
-            r[0] = div;
-            r[1] = 1;
-            r[2] = (uint32_t)(tsc_hz / div);
-        }
+        cpuid_filter_leaf15(tsc_hz, r);
         break;
     case 0x16:
         r[0] = (uint32_t)(tsc_hz / 1000000);

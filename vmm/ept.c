@@ -7,6 +7,7 @@ int ept_init(struct ept *e, const struct ept_ops *ops)
 {
     e->ops = *ops;
     e->table_pages = 1;
+    e->changed = true; /* a new root: whatever the TLBs hold for this address is stale */
     e->pml4 = ops->alloc_page(ops->ctx);
     return e->pml4 ? 0 : -1;
 }
@@ -33,6 +34,7 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t p
     if ((gpa | hpa | size) & 0xFFF || gpa >= (1ull << 48) || size > (1ull << 48) - gpa || (perms & EPT_RWX) == EPT_W ||
         (perms & EPT_RWX) == (EPT_W | EPT_X))
         return -1;
+    e->changed = true;
     while (size) {
         uint64_t *pml4 = e->ops.phys_to_virt(e->ops.ctx, e->pml4);
         uint64_t *pdpt = next_table(e, pml4, (gpa >> 39) & 511);
@@ -42,7 +44,7 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t p
         if (!pd)
             return -1;
         unsigned pdi = (gpa >> 21) & 511;
-        if (!((gpa | hpa) & (SIZE_2M - 1)) && size >= SIZE_2M && !(pd[pdi] & EPT_RWX)) {
+        if (e->ops.large_2m && !((gpa | hpa) & (SIZE_2M - 1)) && size >= SIZE_2M && !(pd[pdi] & EPT_RWX)) {
             pd[pdi] = hpa | perms | EPT_MT_WB | EPT_LARGE;
             gpa += SIZE_2M, hpa += SIZE_2M, size -= SIZE_2M;
             continue;

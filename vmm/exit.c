@@ -10,6 +10,7 @@
 #include "exit_reason.h"
 #include "intr.h"
 #include "io.h"
+#include "io_result.h"
 #include "lib.h"
 #include "msr.h"
 #include "nd.h"
@@ -70,8 +71,7 @@ static void h_io(struct vcpu *v, uint64_t q)
     }
     uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
     if (in) {
-        uint32_t val = io_access(v, port, size, 1, 0) & mask;
-        v->regs.rax = (v->regs.rax & ~(uint64_t)mask) | val;
+        v->regs.rax = io_in_result(v->regs.rax, size, io_access(v, port, size, 1, 0) & mask);
     } else {
         io_access(v, port, size, 0, (uint32_t)v->regs.rax & mask);
     }

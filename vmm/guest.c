@@ -4,6 +4,7 @@
 #include "bzimage.h"
 #include "console.h"
 #include "lib.h"
+#include "tlb.h"
 
 static uint64_t ept_alloc(void *ctx)
 {
@@ -21,7 +22,7 @@ static void *ident(void *ctx, uint64_t pa)
 
 int guest_map_ram(struct vcpu *v, struct palloc *pa, uint64_t ram_hpa, uint64_t size)
 {
-    struct ept_ops ops = { ept_alloc, ident, pa };
+    struct ept_ops ops = { ept_alloc, ident, pa, tlb_plan()->ept_2m };
     v->ram_hpa = ram_hpa;
     v->ram_size = size;
     if (ept_init(&v->ept, &ops) || ept_map(&v->ept, 0, ram_hpa, size, EPT_RWX)) {

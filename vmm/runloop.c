@@ -17,6 +17,7 @@
 #include "run.h"
 #include "vcpu.h"
 #include "vmcs.h"
+#include "tlb.h"
 #include "vmx.h"
 #include "x86.h"
 
@@ -93,6 +94,7 @@ static enum exit_result step(struct vcpu *v, uint64_t slice)
             dbg_before_entry(v);
         if (!v->launched)
             v->launch_tsc = rdtsc();
+        tlb_before_entry(v);
         if (vmx_run(v, v->launched)) {
             vmx_entry_failed(v, v->launched);
             vcpu_finish(v);

@@ -202,5 +202,13 @@
 #define EPT_CAP_INVEPT_SINGLE       (1ull << 25)
 #define EPT_CAP_INVEPT_ALL          (1ull << 26)
 #define VPID_CAP_INVVPID            (1ull << 32)
+#define VPID_CAP_INVVPID_ADDR       (1ull << 40)
+#define VPID_CAP_INVVPID_SINGLE     (1ull << 41)
+#define VPID_CAP_INVVPID_ALL        (1ull << 42)
+/* INVEPT / INVVPID types */
+#define INVEPT_SINGLE               1
+#define INVEPT_ALL                  2
+#define INVVPID_SINGLE              1
+#define INVVPID_ALL                 2
 
 #endif

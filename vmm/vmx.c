@@ -9,6 +9,7 @@
 #include "msr.h"
 #include "vmcs.h"
 #include "vmx_caps.h"
+#include "tlb.h"
 #include "x86.h"
 
 extern char vmx_exit_entry[];
@@ -73,8 +74,8 @@ static int compute_caps(unsigned core)
     if (caps.pin & PIN_PREEMPTION_TIMER)
         caps.preemption_shift = rdmsr(MSR_IA32_VMX_MISC) & 31;
     uint64_t proc2 = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2);
-    if (need("proc2", proc2, PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST,
-             PROC2_RDRAND_EXITING | PROC2_RDSEED_EXITING | PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID, &caps.proc2,
+    if (need("proc2", proc2, PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST,
+             PROC2_ENABLE_VPID | PROC2_RDRAND_EXITING | PROC2_RDSEED_EXITING | PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID, &caps.proc2,
              core))
         return -1;
     cpuid_filter_set_random_exits(caps.proc2 & PROC2_RDRAND_EXITING, caps.proc2 & PROC2_RDSEED_EXITING);
@@ -83,6 +84,14 @@ static int compute_caps(unsigned core)
         kprintf("hindsight: FATAL: EPT lacks a 4-level walk or write-back tables (cap 0x%lx)\n", caps.ept_vpid);
         return -1;
     }
+    struct tlb_plan tp;
+    tlb_plan_from_caps(caps.ept_vpid, caps.proc2 & PROC2_ENABLE_VPID, &tp);
+    if (!tp.vpid)
+        caps.proc2 &= ~PROC2_ENABLE_VPID; /* no INVVPID to manage them: every entry and exit flushes VPID 0 */
+    tlb_set_plan(&tp);
+    char line[240];
+    tlb_plan_describe(&tp, caps.ept_vpid, line, sizeof(line));
+    kprintf("hindsight: %s\n", line);
     caps.cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
     caps.cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
     caps.cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
@@ -137,6 +146,7 @@ int vmx_enable(struct palloc *pa, const struct config *cfg, unsigned core)
         kprintf("hindsight: FATAL: core %u: VMXON failed\n", core);
         return -1;
     }
+    tlb_after_vmxon(core, CPU_MAX);
     return 0;
 }
 
@@ -197,7 +207,8 @@ static void setup_controls(struct vcpu *v)
     vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
     vmwrite(VMCS_ENTRY_INTR_INFO, 0);
     vmwrite(VMCS_TSC_OFFSET, 0);
-    vmwrite(VMCS_VPID, v->id + 1); /* VPID 0 belongs to the host */
+    if (caps.proc2 & PROC2_ENABLE_VPID)
+        vmwrite(VMCS_VPID, v->id + 1); /* VPID 0 belongs to the host; a CPU without VPIDs lacks the field */
     vmwrite(VMCS_EPT_POINTER, ept_pointer(&v->ept));
     vmwrite(VMCS_LINK_POINTER, ~0ull);
     /* The guest sees its own CR0.NE / CR4.VMXE through the shadows; VMX owns the real bits. */
@@ -275,33 +286,6 @@ int vmx_setup_vmcs(struct vcpu *v, struct palloc *pa, uint32_t entry, uint32_t e
     setup_controls(v);
     setup_guest(v, entry, ebx, esi);
     return 0;
-}
-
-static const char *const instr_errors[] = {
-    [1] = "VMCALL in VMX root",
-    [2] = "VMCLEAR with invalid address",
-    [3] = "VMCLEAR with VMXON pointer",
-    [4] = "VMLAUNCH with non-clear VMCS",
-    [5] = "VMRESUME with non-launched VMCS",
-    [6] = "VMRESUME after VMXOFF",
-    [7] = "VM entry with invalid control field(s)",
-    [8] = "VM entry with invalid host-state field(s)",
-    [9] = "VMPTRLD with invalid address",
-    [10] = "VMPTRLD with VMXON pointer",
-    [11] = "VMPTRLD with incorrect VMCS revision",
-    [12] = "VMREAD/VMWRITE of unsupported field",
-    [13] = "VMWRITE to read-only field",
-    [15] = "VMXON in VMX root",
-    [16] = "VM entry with invalid executive-VMCS pointer",
-    [26] = "VM entry with events blocked by MOV SS",
-    [28] = "invalid operand to INVEPT/INVVPID",
-};
-
-const char *vmx_instruction_error_name(uint32_t e)
-{
-    if (e < ARRAY_SIZE(instr_errors) && instr_errors[e])
-        return instr_errors[e];
-    return "unknown VM-instruction error";
 }
 
 void vmx_entry_failed(struct vcpu *v, int resumed)

@@ -5,17 +5,35 @@
 #include "config.h"
 #include "palloc.h"
 #include "vcpu.h"
+#include "vmx_caps.h"
 
-static inline uint64_t vmread(uint64_t field)
+/* Reports a VMREAD/VMWRITE that failed (VMfailInvalid when cf, else VMfailValid with the
+ * VM-instruction error) with the field and the calling function; rate-limited (vmx_fail.c). */
+void vmx_field_failed(uint64_t field, int write, int cf, const char *caller);
+/* VMREAD/VMWRITE failures so far, on all cores. */
+uint64_t vmx_field_failures(void);
+
+static inline uint64_t vmread_at(uint64_t field, const char *caller)
 {
-    uint64_t v;
-    __asm__ volatile("vmread %1, %0" : "=rm"(v) : "r"(field) : "cc");
+    uint64_t v = 0;
+    uint8_t na, c;
+    __asm__ volatile("vmread %3, %0; setna %1; setc %2" : "+r"(v), "=q"(na), "=q"(c) : "r"(field) : "cc");
+    if (__builtin_expect(na, 0)) {
+        vmx_field_failed(field, 0, c, caller);
+        return 0; /* a defined value, never a stale register */
+    }
     return v;
 }
-static inline void vmwrite(uint64_t field, uint64_t v)
+static inline void vmwrite_at(uint64_t field, uint64_t v, const char *caller)
 {
-    __asm__ volatile("vmwrite %1, %0" ::"r"(field), "rm"(v) : "cc");
+    uint8_t na, c;
+    __asm__ volatile("vmwrite %3, %2; setna %0; setc %1" : "=q"(na), "=q"(c) : "r"(field), "rm"(v) : "cc");
+    if (__builtin_expect(na, 0))
+        vmx_field_failed(field, 1, c, caller);
 }
+/* The callers are named in a failure report. */
+#define vmread(field) vmread_at((field), __func__)
+#define vmwrite(field, v) vmwrite_at((field), (v), __func__)
 
 /* Checks CPUID/feature-control/capabilities and executes VMXON on this core.
  * Returns 0, or -1 after printing what is missing. */
@@ -25,7 +43,5 @@ int vmx_enable(struct palloc *pa, const struct config *cfg, unsigned core);
 int vmx_setup_vmcs(struct vcpu *v, struct palloc *pa, uint32_t entry, uint32_t ebx, uint32_t esi);
 /* Reports a failed VMLAUNCH/VMRESUME and asks the guest to stop. */
 void vmx_entry_failed(struct vcpu *v, int resumed);
-/* Name of a VM-instruction error number (SDM 30.4). */
-const char *vmx_instruction_error_name(uint32_t e);
 
 #endif

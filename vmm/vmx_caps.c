@@ -44,3 +44,41 @@ const char *vmx_control_bit_name(const char *field, uint32_t bits)
             return names[i].name;
     return "an unnamed control";
 }
+
+static const char *const instr_errors[] = {
+    [1] = "VMCALL in VMX root",
+    [2] = "VMCLEAR with invalid address",
+    [3] = "VMCLEAR with VMXON pointer",
+    [4] = "VMLAUNCH with non-clear VMCS",
+    [5] = "VMRESUME with non-launched VMCS",
+    [6] = "VMRESUME after VMXOFF",
+    [7] = "VM entry with invalid control field(s)",
+    [8] = "VM entry with invalid host-state field(s)",
+    [9] = "VMPTRLD with invalid address",
+    [10] = "VMPTRLD with VMXON pointer",
+    [11] = "VMPTRLD with incorrect VMCS revision",
+    [12] = "VMREAD/VMWRITE of unsupported field",
+    [13] = "VMWRITE to read-only field",
+    [15] = "VMXON in VMX root",
+    [16] = "VM entry with invalid executive-VMCS pointer",
+    [26] = "VM entry with events blocked by MOV SS",
+    [28] = "invalid operand to INVEPT/INVVPID",
+};
+
+const char *vmx_instruction_error_name(uint32_t e)
+{
+    if (e < ARRAY_SIZE(instr_errors) && instr_errors[e])
+        return instr_errors[e];
+    return "unknown VM-instruction error";
+}
+
+void vmx_field_fail_message(char *buf, size_t cap, uint64_t field, int write, int cf, uint32_t err,
+                            const char *caller)
+{
+    if (cf)
+        hs_snprintf(buf, cap, "%s of VMCS field 0x%lx failed in %s(): VMfailInvalid (no current VMCS)",
+                    write ? "VMWRITE" : "VMREAD", field, caller ? caller : "?");
+    else
+        hs_snprintf(buf, cap, "%s of VMCS field 0x%lx failed in %s(): VMfailValid, error %u (%s)",
+                    write ? "VMWRITE" : "VMREAD", field, caller ? caller : "?", err, vmx_instruction_error_name(err));
+}

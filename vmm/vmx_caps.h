@@ -1,6 +1,7 @@
 /* Computing VMX control values from the capability MSRs (pure, hosted-testable). */
 #ifndef HS_VMX_CAPS_H
 #define HS_VMX_CAPS_H
+#include <stddef.h>
 #include <stdint.h>
 
 struct ctl_result {
@@ -15,5 +16,10 @@ struct ctl_result vmx_adjust_controls(uint64_t cap_msr, uint32_t required, uint3
 uint64_t vmx_fix_cr(uint64_t value, uint64_t fixed0, uint64_t fixed1);
 /* Names the first missing bit of a named control field, for the console. */
 const char *vmx_control_bit_name(const char *field, uint32_t bit);
+/* Name of a VM-instruction error number (SDM 30.4). */
+const char *vmx_instruction_error_name(uint32_t e);
+/* The console line for a failed VMREAD/VMWRITE: field, caller, VMfailInvalid (cf) or the error. */
+void vmx_field_fail_message(char *buf, size_t cap, uint64_t field, int write, int cf, uint32_t err,
+                            const char *caller);
 
 #endif

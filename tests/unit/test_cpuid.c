@@ -146,3 +146,39 @@ TEST(cpuid_extended_leaf_80000001)
     CHECK_EQ(r[2], BIT(0) | BIT(5) | BIT(8)); /* LAHF, LZCNT, PREFETCHW only */
     CHECK_EQ(r[3], 0xFFFFFFFF);               /* NX, LM, SYSCALL pass */
 }
+
+/* Leaf 0x15 must state the TSC rate itself (ECX * EBX / EAX), also above 2^32 Hz where the
+ * crystal field cannot hold it (the old encoding gave hz/div^2 there). */
+static uint64_t leaf15_hz(uint64_t hz)
+{
+    uint32_t r[4];
+    cpuid_filter_leaf15(hz, r);
+    CHECK(r[0] != 0);
+    return r[0] ? (uint64_t)r[2] * r[1] / r[0] : 0;
+}
+
+TEST(cpuid_leaf15_encodes_tsc_rate)
+{
+    uint32_t r[4];
+    cpuid_filter_leaf15(0, r);
+    CHECK_EQ(r[0] | r[1] | r[2] | r[3], 0);
+    CHECK_EQ(leaf15_hz(1000000000ull), 1000000000ull);
+    CHECK_EQ(leaf15_hz(0xFFFFFFFFull), 0xFFFFFFFFull);
+    cpuid_filter_leaf15(2500000000ull, r);
+    CHECK_EQ(r[0], 1);
+    CHECK_EQ(r[1], 1);
+    CHECK_EQ(r[2], 2500000000u);
+    /* Above 2^32 Hz: exact when a small divisor exists. */
+    CHECK_EQ(leaf15_hz(4500000000ull), 4500000000ull);
+    CHECK_EQ(leaf15_hz(5000000000ull), 5000000000ull);
+    CHECK_EQ(leaf15_hz(0x100000000ull), 0x100000000ull);
+    CHECK_EQ(leaf15_hz(12345678900ull), 12345678900ull);
+    /* A prime rate: off by less than the divisor. */
+    uint64_t p = 4294967311ull; /* prime, just above 2^32 */
+    uint64_t got = leaf15_hz(p);
+    CHECK(got <= p && p - got < 4);
+    /* Linux reads the crystal in kHz: crystal_khz * EBX / EAX stays within a kHz per EBX of the rate. */
+    cpuid_filter_leaf15(4500000000ull, r);
+    CHECK(r[2] <= 0xFFFFFFFFu && r[1] >= 2);
+    CHECK_EQ((uint64_t)(r[2] / 1000) * r[1] / r[0], 4500000ull);
+}

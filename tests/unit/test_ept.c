@@ -52,12 +52,15 @@ static void fake_free(struct fake_mem *m)
 
 static struct fake_mem M, M2;
 
-static int setup(struct ept *e, struct fake_mem *m, unsigned limit)
+static int setup_caps(struct ept *e, struct fake_mem *m, unsigned limit, bool large_2m)
 {
     fake_init(m, limit);
-    struct ept_ops ops = { fake_alloc, fake_p2v, m };
+    struct ept_ops ops = { fake_alloc, fake_p2v, m, large_2m };
     return ept_init(e, &ops);
 }
+
+/* A CPU with 2 MiB EPT leaves (IA32_VMX_EPT_VPID_CAP bit 16), as the tests below assume. */
+static int setup(struct ept *e, struct fake_mem *m, unsigned limit) { return setup_caps(e, m, limit, true); }
 
 /* The raw leaf entry for gpa, and its level (0 = 4K PTE, 1 = 2M PDE); 0 if not present. */
 static uint64_t leaf(const struct ept *e, uint64_t gpa, int *level)
@@ -317,5 +320,49 @@ TEST(ept_out_of_memory)
     /* Running out half-way through a big map fails the map. */
     CHECK_EQ(setup(&e, &M, 4), 0);
     CHECK_EQ(ept_map(&e, 0, 0x1000, 8 * MiB, EPT_RWX), -1);
+    fake_free(&M);
+}
+
+/* Without the 2 MiB capability every leaf is a 4 KiB page, even where both sides are aligned. */
+TEST(ept_4k_only_without_2m_capability)
+{
+    struct ept e;
+    CHECK_EQ(setup_caps(&e, &M, 64, false), 0);
+    CHECK_EQ(ept_map(&e, 0, 0x40000000ull, 8 * MiB, EPT_RWX), 0);
+    /* PML4 + PDPT + PD + four page tables. */
+    CHECK_EQ(e.table_pages, 7);
+    for (uint64_t gpa = 0; gpa < 8 * MiB; gpa += 0x1000) {
+        int level = -1;
+        uint64_t ent = leaf(&e, gpa, &level);
+        if (level != 0 || (ent & EPT_LARGE) || (ent & 0x000FFFFFFFFFF000ull) != 0x40000000ull + gpa) {
+            hs_fail(__FILE__, __LINE__, "gpa 0x%llx: level %d entry 0x%llx", (unsigned long long)gpa, level,
+                    (unsigned long long)ent);
+            break;
+        }
+    }
+    uint64_t hpa;
+    CHECK_EQ(xlate(&e, 5 * MiB + 0x123, &hpa), 0);
+    CHECK_EQ(hpa, 0x40000000ull + 5 * MiB + 0x123);
+    fake_free(&M);
+    /* The same map with the capability: one PD of 2 MiB leaves, no page tables. */
+    CHECK_EQ(setup_caps(&e, &M, 64, true), 0);
+    CHECK_EQ(ept_map(&e, 0, 0x40000000ull, 8 * MiB, EPT_RWX), 0);
+    CHECK_EQ(e.table_pages, 3);
+    fake_free(&M);
+}
+
+/* Every change marks the tables for an INVEPT before the next entry (tlb.c clears the mark). */
+TEST(ept_changes_marked_for_invept)
+{
+    struct ept e;
+    CHECK_EQ(setup(&e, &M, 64), 0);
+    CHECK(e.changed); /* a fresh root */
+    e.changed = false;
+    CHECK_EQ(ept_map(&e, 0, 0x40000000ull, 2 * MiB, EPT_RWX), 0);
+    CHECK(e.changed);
+    e.changed = false;
+    uint64_t hpa;
+    CHECK_EQ(xlate(&e, 0x1000, &hpa), 0);
+    CHECK(!e.changed); /* a walk changes nothing */
     fake_free(&M);
 }

@@ -88,3 +88,16 @@ TEST(vmx_control_bit_names)
     CHECK_STREQ(vmx_control_bit_name("pin", 0), "an unnamed control");
     CHECK_STREQ(vmx_control_bit_name("nosuch", 0xFFFFFFFF), "an unnamed control");
 }
+
+TEST(vmx_field_fail_messages)
+{
+    char buf[200];
+    vmx_field_fail_message(buf, sizeof(buf), 0x681E, 0, 0, 12, "h_cpuid");
+    CHECK_STREQ(buf, "VMREAD of VMCS field 0x681e failed in h_cpuid(): VMfailValid, error 12 "
+                     "(VMREAD/VMWRITE of unsupported field)");
+    vmx_field_fail_message(buf, sizeof(buf), 0x4000, 1, 1, 0, "setup_controls");
+    CHECK_STREQ(buf, "VMWRITE of VMCS field 0x4000 failed in setup_controls(): VMfailInvalid (no current VMCS)");
+    vmx_field_fail_message(buf, sizeof(buf), 0x2800, 1, 0, 99, 0);
+    CHECK_CONTAINS(buf, "in ?(): VMfailValid, error 99 (unknown VM-instruction error)");
+    CHECK_STREQ(vmx_instruction_error_name(13), "VMWRITE to read-only field");
+}
