@@ -182,9 +182,15 @@ int config_parse(struct config *c, const char *text, size_t len, char *err, size
         } else if (eq(l, kn, "debugger_where")) {
             ok = copy_str(c->debugger_where, sizeof(c->debugger_where), v, vn);
         } else if (eq(l, kn, "simulate")) {
-            ok = eq(v, vn, "vmx-locked-off") || eq(v, vn, "vmm-fault");
-            c->sim_vmx_locked_off = eq(v, vn, "vmx-locked-off");
-            c->sim_vmm_fault = eq(v, vn, "vmm-fault");
+            /* Several simulate= lines add up. */
+            static const char *const aids[] = { "vmx-locked-off", "vmm-fault", "vmm-fault-in-console",
+                                                "lapic-timer", "stray-irq", "host-nmi" };
+            bool *const flags[] = { &c->sim_vmx_locked_off, &c->sim_vmm_fault, &c->sim_console_fault,
+                                    &c->sim_lapic_timer, &c->sim_stray_irq, &c->sim_host_nmi };
+            ok = false;
+            for (unsigned i = 0; i < sizeof(aids) / sizeof(aids[0]); i++)
+                if (eq(v, vn, aids[i]))
+                    ok = *flags[i] = true;
         } else {
             char key[40];
             copy_str(key, sizeof(key), l, kn < sizeof(key) - 1 ? kn : sizeof(key) - 1);

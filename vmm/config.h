@@ -19,6 +19,10 @@ struct config {
     unsigned console;                /* CONSOLE_* sinks for the VMM's own output */
     bool sim_vmx_locked_off;         /* test aid: act as firmware that locked VMX off */
     bool sim_vmm_fault;              /* test aid: fault inside the VMM to prove the exception path */
+    bool sim_console_fault;          /* test aid: ... with the console lock held */
+    bool sim_lapic_timer;            /* test aid: arm the LAPIC timer before the VMM takes the host's interrupts */
+    bool sim_stray_irq;              /* test aid: leave a periodic LAPIC timer running into the guests' run */
+    bool sim_host_nmi;               /* test aid: send this core NMIs in VMX root and while a guest runs */
     bool raw_console;                /* guest_console=raw: Primary's bytes go straight to the console */
     uint64_t rtc_epoch;              /* Unix time the guests' RTC shows at guest time 0; 0: the machine's clock */
     unsigned replay;                 /* REPLAY_* */

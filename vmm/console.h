@@ -13,6 +13,11 @@ void console_init(unsigned sinks);
 void console_set_sinks(unsigned sinks);
 /* Writes bytes atomically with respect to the other core. */
 void console_write(const char *s, size_t n);
+/* Makes this core the console's only writer for a fatal report, even if the fault struck with
+ * the console lock held (by this core: taken over; by another: after a bounded wait). */
+void console_fault_begin(void);
+/* Test aid (simulate=vmm-fault-in-console): faults inside the console's critical section. */
+void console_sim_fault_locked(void);
 /* printf to the console, one call = one uninterrupted piece of output. */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Programs the 16550 at base for 115200 8N1, polled. */

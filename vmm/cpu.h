@@ -25,6 +25,7 @@ struct cpu {
     uint64_t gdt[5];         /* null, code, data, TSS (two slots) */
     struct tss64 tss;
     uint8_t ist_stack[8192] __attribute__((aligned(16)));
+    uint8_t nmi_stack[4096] __attribute__((aligned(16)));
 };
 
 #define CPU_MAX 2

@@ -1,5 +1,5 @@
 /* GDT, TSS and IDT. Exceptions run on an IST stack so that even a VMM stack
- * overflow reaches the register dump instead of a triple fault. */
+ * overflow reaches the register dump instead of a triple fault; NMIs on another. */
 #include "cpu.h"
 #include "lib.h"
 #include "msr.h"
@@ -12,8 +12,8 @@ struct idt_entry {
     uint32_t off2, zero;
 } __attribute__((packed));
 
-static struct idt_entry idt[32] __attribute__((aligned(16)));
-extern const uint64_t isr_stubs[32]; /* vmm/isr.asm */
+static struct idt_entry idt[256] __attribute__((aligned(16)));
+extern const uint64_t isr_stubs[256]; /* vmm/isr.asm */
 
 struct dtr {
     uint16_t limit;
@@ -22,11 +22,13 @@ struct dtr {
 
 static void idt_fill(void)
 {
-    for (int v = 0; v < 32; v++) {
+    for (int v = 0; v < 256; v++) {
         uint64_t a = isr_stubs[v];
         idt[v].off0 = (uint16_t)a;
         idt[v].sel = SEL_CODE;
-        idt[v].ist = 1;
+        /* Exceptions on IST1, the NMI on its own IST2 (it may strike during an exception's report);
+         * host interrupts (taken only inside hostirq.c's brief STI) on the current stack. */
+        idt[v].ist = v == 2 ? 2 : v < 32 ? 1 : 0;
         idt[v].type = 0x8E; /* present, interrupt gate */
         idt[v].off1 = (uint16_t)(a >> 16);
         idt[v].off2 = (uint32_t)(a >> 32);
@@ -50,6 +52,7 @@ void cpu_init_descriptors(struct cpu *c)
     c->gdt[4] = tb >> 32;
     memset(&c->tss, 0, sizeof(c->tss));
     c->tss.ist[0] = ALIGN_DOWN((uint64_t)(uintptr_t)(c->ist_stack + sizeof(c->ist_stack)), 16);
+    c->tss.ist[1] = ALIGN_DOWN((uint64_t)(uintptr_t)(c->nmi_stack + sizeof(c->nmi_stack)), 16);
     c->tss.iomap_base = sizeof(c->tss);
 
     struct dtr g = { sizeof(c->gdt) - 1, (uint64_t)(uintptr_t)c->gdt };

@@ -8,6 +8,7 @@
 #include "dbg.h"
 #include "exit.h"
 #include "exit_reason.h"
+#include "hostirq.h"
 #include "intr.h"
 #include "io.h"
 #include "io_result.h"
@@ -92,6 +93,13 @@ static void h_hlt(struct vcpu *v, uint64_t q)
 /* Exits whose only purpose is to get the VMM to look at its devices and interrupt
  * state, which intr_before_entry() does on every exit. */
 static void h_nothing(struct vcpu *v, uint64_t q) { (void)v, (void)q; }
+
+/* A host interrupt: acknowledged by the exit, ended and counted (hostirq.c). */
+static void h_extint(struct vcpu *v, uint64_t q)
+{
+    (void)q;
+    hostirq_exit(v, (uint32_t)vmread(VMCS_EXIT_INTR_INFO));
+}
 
 /* The timer also ends a debugger's step across an event delivery (armed at 0 for it). */
 static void h_timer(struct vcpu *v, uint64_t q)
@@ -313,7 +321,7 @@ static void h_exception_nmi(struct vcpu *v, uint64_t q)
     uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
     if ((info & INTR_INFO_VALID) && (info & (7u << 8)) == INTR_TYPE_NMI) {
         /* A host NMI (chipset error, watchdog) while the guest ran: the platform's, not the guest's. */
-        v->host_nmis++;
+        hostirq_nmi_exit(v);
         return;
     }
     kprintf("hindsight: %s: unexpected exception exit (interruption info 0x%x, qualification 0x%lx)\n", v->name, info,
@@ -350,7 +358,7 @@ static void h_invalid_state(struct vcpu *v, uint64_t q)
 
 static const exit_handler handlers[EXIT_REASON_MAX + 1] = {
     [EXIT_EXCEPTION_NMI] = h_exception_nmi,
-    [EXIT_EXTERNAL_INTERRUPT] = h_nothing,
+    [EXIT_EXTERNAL_INTERRUPT] = h_extint,
     [EXIT_INTERRUPT_WINDOW] = h_nothing,
     [EXIT_PREEMPTION_TIMER] = h_timer,
     [EXIT_TRIPLE_FAULT] = h_triple_fault,

@@ -8,6 +8,7 @@
 #include "dbg.h"
 #include "logout.h"
 #include "guest.h"
+#include "hostirq.h"
 #include "lib.h"
 #include "mb2.h"
 #include "msr.h"
@@ -100,6 +101,7 @@ static void ap_main(void *arg)
 {
     struct cpu *c = arg;
     cpu_init_descriptors(c);
+    hostirq_init(c->id, &cfg);
     struct vcpu *v = c->run[0];
     if (vmx_enable(&pa, &cfg, c->id) || vmx_setup_vmcs(v, &pa, entry.eip, entry.ebx, entry.esi)) {
         vcpu_stop(v, "vmx-unavailable");
@@ -167,6 +169,7 @@ void run_core_finished(struct cpu *c)
                                      vcpus[0].outcome ? vcpus[0].outcome : "unknown",
                                      vcpus[n_guests - 1].cpu->id + 1, n_guests);
     print_replay_summary(buf, sizeof(buf), &len);
+    len += hostirq_summary(buf + len, sizeof(buf) - len);
     for (unsigned i = 0; i < n_guests; i++)
         print_vcpu_summary(buf, sizeof(buf), &len, &vcpus[i]);
     if (len >= sizeof(buf))
@@ -269,11 +272,14 @@ void vmm_main(uint32_t magic, uint64_t mbi)
     cpu_init_descriptors(&cpus[0]);
     cr3 = paging_init(&pa, &mb);
     load_config();
+    hostirq_init(0, &cfg);
     kprintf("hindsight: %lu MiB free, %u module(s), loader '%s'\n", (pa.free_pages * PAGE_SIZE) >> 20, mb.n_modules,
             mb.loader);
 
     if (cfg.sim_vmm_fault)
         *(volatile uint64_t *)0xFFFF800000000000ull = 1; /* unmapped: a page fault in the VMM */
+    if (cfg.sim_console_fault)
+        console_sim_fault_locked();
     if (vmx_enable(&pa, &cfg, 0))
         fail_run("no-vmx");
     vtime_init();

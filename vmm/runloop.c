@@ -11,6 +11,7 @@
 #include "console.h"
 #include "dbg.h"
 #include "exit.h"
+#include "hostirq.h"
 #include "intr.h"
 #include "lib.h"
 #include "msr.h"
@@ -95,6 +96,7 @@ static enum exit_result step(struct vcpu *v, uint64_t slice)
         if (!v->launched)
             v->launch_tsc = rdtsc();
         tlb_before_entry(v);
+        hostirq_before_entry(v);
         if (vmx_run(v, v->launched)) {
             vmx_entry_failed(v, v->launched);
             vcpu_finish(v);

@@ -19,6 +19,11 @@ static const char *const names[32] = {
 void trap_handler(struct trap_frame *f);
 void trap_handler(struct trap_frame *f)
 {
+    /* A fault while reporting a fault: the report cannot be trusted to finish, just stop. */
+    static volatile int reporting;
+    if (__atomic_exchange_n(&reporting, 1, __ATOMIC_ACQ_REL))
+        platform_exit();
+    console_fault_begin();
     struct cpu *c = this_cpu();
     const char *n = f->vector < 32 && names[f->vector] ? names[f->vector] : "reserved";
     kprintf("\nhindsight: FATAL: VMM exception %lu (%s) on core %u, error code 0x%lx\n", f->vector, n,

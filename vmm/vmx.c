@@ -65,7 +65,7 @@ static int compute_caps(unsigned core)
                  PROC_MOV_DR_EXITING | PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING,
              0, &caps.proc, core) ||
         need("exit", exitc, EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_DEBUG_CONTROLS,
-             EXIT_SAVE_PAT | EXIT_LOAD_PAT, &caps.exit, core) ||
+             EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_ACK_INTR_ON_EXIT, &caps.exit, core) ||
         need("entry", entry, ENTRY_LOAD_EFER | ENTRY_LOAD_DEBUG_CONTROLS, ENTRY_LOAD_PAT, &caps.entry, core))
         return -1;
     /* The interrupt window is opened only while an interrupt waits (unless the CPU forces it on). */

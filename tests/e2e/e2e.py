@@ -292,6 +292,40 @@ def vmm_exception_dumps_registers_and_stops():
 
 
 @test
+def vmm_exception_with_console_lock_held_is_reported():
+    """A fault inside the console's critical section: the report takes the lock over instead of
+    deadlocking on it."""
+    r = boot("cmdline=hello", "simulate=vmm-fault-in-console")
+    expect(r, "simulating a VMM fault with the console lock held", "console lock held by this core at the fault",
+           "VMM exception 14 (page fault) on core 0", "r15=")
+    summary(r, outcome="vmm-fault")
+
+
+@test
+def stray_host_interrupt_neither_hangs_nor_kills_the_guest():
+    """A LAPIC timer left armed (as by firmware) is found and stopped; another left running into
+    the guests' run (a source the VMM does not know) arrives as external-interrupt exits, which
+    are acknowledged, ended at the local APIC and counted (host.irqs), and the guests finish."""
+    r = boot("cmdline=replay=20", "simulate=lapic-timer", "simulate=stray-irq", "mem=32M")
+    expect(r, "core 0: the local APIC timer was left running (vector 0x40, periodic", "8259As remapped to 0x20 and masked",
+           "host interrupt vector 0x41 arrived (local APIC): ended and counted", "[B] test guest: powering off")
+    summary(r, outcome="poweroff", backup__outcome="poweroff", replay__divergences=0, host__spurious_irqs=0)
+    n = int(r.summary.get("host.irqs", "0"))
+    if n < 2 or int(r.summary.get("primary.exit.extint", "0")) + \
+            int(r.summary.get("backup.exit.extint", "0")) != n:
+        raise Failure(f"host.irqs={n}: expected at least 2, one per external-interrupt exit")
+
+
+@test
+def host_nmis_are_taken_and_counted_in_root_and_guest():
+    """NMIs sent to the VMM's core in VMX root and right before VM entries: each is taken once,
+    in root (IDT vector 2) or as an NMI exit, none fatal, none lost."""
+    r = boot("cmdline=hello", "simulate=host-nmi")
+    expect(r, "simulate=host-nmi: 3 NMIs sent in VMX root, 3 taken", "[P] test guest: powering off")
+    summary(r, outcome="poweroff", host__nmis=6)
+
+
+@test
 def bad_config_key_is_named():
     r = boot("cmdline=hello", "lagg=5")
     expect(r, "config line 3: unknown key 'lagg'")

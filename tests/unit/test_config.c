@@ -198,6 +198,19 @@ TEST(config_simulate)
 {
     EXPECT_ERROR("simulate=vmx-off", "config line 1: bad value for 'simulate'");
     EXPECT_ERROR("simulate=", "bad value for 'simulate'");
+    /* Several aids add up; each sets only its own flag. */
+    struct config c;
+    char err[160];
+    config_defaults(&c);
+    CHECK(!c.sim_lapic_timer && !c.sim_stray_irq && !c.sim_host_nmi && !c.sim_console_fault);
+    static const char t[] = "simulate=lapic-timer\nsimulate=stray-irq\n";
+    CHECK_EQ(config_parse(&c, t, sizeof(t) - 1, err, sizeof(err)), 0);
+    CHECK(c.sim_lapic_timer && c.sim_stray_irq);
+    CHECK(!c.sim_host_nmi && !c.sim_vmm_fault && !c.sim_vmx_locked_off && !c.sim_console_fault);
+    config_defaults(&c);
+    static const char u[] = "simulate=host-nmi\nsimulate=vmm-fault-in-console\n";
+    CHECK_EQ(config_parse(&c, u, sizeof(u) - 1, err, sizeof(err)), 0);
+    CHECK(c.sim_host_nmi && c.sim_console_fault && !c.sim_lapic_timer && !c.sim_stray_irq);
 }
 
 TEST(config_unknown_key)
