@@ -317,7 +317,7 @@ def stray_host_interrupt_neither_hangs_nor_kills_the_guest():
 
 
 @test
-def host_nmis_are_taken_and_counted_in_root_and_guest():
+def host_nmis_are_taken_and_counted_none_lost():
     """NMIs sent to the VMM's core in VMX root and right before VM entries: each is taken once,
     in root (IDT vector 2) or as an NMI exit, none fatal, none lost."""
     r = boot("cmdline=hello", "simulate=host-nmi")
