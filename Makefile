@@ -15,7 +15,7 @@ VMM_C := $(wildcard vmm/*.c vmm/dev/*.c vmm/debug/*.c) replay/record.c replay/re
 VMM_ASM := vmm/isr.asm vmm/vmx_entry.asm
 VMM_OBJ := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/boot/multiboot2.o $(B)/vmm/ap_blob.o
 # Pure VMM logic that the host unit tests compile hosted.
-PURE_C := vmm/mb2.c vmm/palloc.c vmm/config.c vmm/ept.c vmm/vmx_caps.c vmm/tlb_plan.c vmm/hostirq_class.c vmm/pvh.c vmm/bzimage.c vmm/format.c \
+PURE_C := vmm/mb2.c vmm/palloc.c vmm/config.c vmm/ept.c vmm/vmx_caps.c vmm/tlb_plan.c vmm/hostirq_class.c vmm/acpi.c vmm/pvh.c vmm/bzimage.c vmm/format.c \
 	vmm/dev/uart16550.c vmm/dev/pic8259.c vmm/dev/pit8254.c vmm/dev/cmos.c \
 	vmm/cpuid_filter.c vmm/cpuid_table.c vmm/exit_reason.c vmm/symmap.c replay/record.c replay/replay.c replay/codec.c \
 	vmm/debug/gva.c vmm/debug/target.c vmm/debug/gdbstub.c vmm/debug/monitor.c vmm/debug/dbgmux.c
@@ -129,15 +129,15 @@ $(B)/gdbstub_server: tests/unit/gdbstub_server.c tests/unit/dbg_fake.h $(wildcar
 	$(CC) $(HOST_CFLAGS) -DHS_GDBSTUB_SERVER -o $@ tests/unit/gdbstub_server.c $(wildcard vmm/debug/*.c) vmm/format.c
 
 # libFuzzer over the parsers that take outside bytes (multiboot2 info, config, kernel ELF and
-# bzImage, checkpoint images, replay log).
+# bzImage, ACPI MADT, checkpoint images, replay log).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := mb2 config pvh bzimage replaylog gdbstub gva
+FUZZ_TARGETS := mb2 config pvh bzimage replaylog gdbstub gva madt
 fuzz:
 	@host-tools/install-deps.sh fuzz
 	@mkdir -p $(B)
 	clang -std=c11 -g -O1 -D_GNU_SOURCE -DHS_FUZZ -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined -Ivmm -Ireplay -Itests/unit -o $(B)/fuzz_parsers \
-	  tests/unit/fuzz_parsers.c vmm/mb2.c vmm/palloc.c vmm/config.c vmm/pvh.c vmm/bzimage.c vmm/format.c replay/codec.c $(wildcard vmm/debug/*.c)
+	  tests/unit/fuzz_parsers.c vmm/acpi.c vmm/mb2.c vmm/palloc.c vmm/config.c vmm/pvh.c vmm/bzimage.c vmm/format.c replay/codec.c $(wildcard vmm/debug/*.c)
 	@for t in $(FUZZ_TARGETS); do mkdir -p $(B)/fuzz/$$t; \
 	  HS_FUZZ_TARGET=$$t $(B)/fuzz_parsers $(B)/fuzz/$$t tests/unit/fuzz_seeds/$$t \
 	    -max_total_time=$(FUZZ_SECONDS) || exit 1; done

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "acpi.h"
 #include "bzimage.h"
 #include "codec.h"
 #include "config.h"
@@ -36,7 +37,7 @@
 /* A bzImage is placed at 16 MiB (its LOAD_PHYSICAL_ADDR) plus init_size: the loader needs more. */
 #define BZ_GUEST_MEM (32u << 20)
 
-enum { T_ALL, T_MB2, T_CONFIG, T_PVH, T_BZIMAGE, T_REPLAYLOG, T_GDBSTUB, T_GVA };
+enum { T_ALL, T_MB2, T_CONFIG, T_PVH, T_BZIMAGE, T_REPLAYLOG, T_GDBSTUB, T_GVA, T_MADT };
 static int target = T_ALL;
 static uint8_t *gmem, *bz_gmem;
 
@@ -62,8 +63,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         target = T_GDBSTUB;
     else if (t && !strcmp(t, "gva"))
         target = T_GVA;
+    else if (t && !strcmp(t, "madt"))
+        target = T_MADT;
     else if (t && *t) {
-        fprintf(stderr, "HS_FUZZ_TARGET must be mb2, config, pvh, bzimage, replaylog, gdbstub or gva\n");
+        fprintf(stderr, "HS_FUZZ_TARGET must be mb2, config, pvh, bzimage, replaylog, gdbstub, gva or madt\n");
         exit(2);
     }
     gmem = malloc(GUEST_MEM);
@@ -588,8 +591,46 @@ static void fuzz_gva(const uint8_t *data, size_t size)
     free(ram);
 }
 
+/* The MADT parser on the bytes as a table, and the RSDP walk with the bytes as physical memory. */
+static const uint8_t *acpi_mem;
+static size_t acpi_len;
+static bool acpi_rd(void *ctx, uint64_t pa, void *buf, size_t n)
+{
+    (void)ctx;
+    if (pa > acpi_len || n > acpi_len - pa)
+        return false;
+    memcpy(buf, acpi_mem + pa, n);
+    return true;
+}
+
+static void fuzz_madt(const uint8_t *data, size_t size)
+{
+    static struct madt_info mi;
+    char err[160];
+    uint8_t *copy = malloc(size ? size : 1);
+    memcpy(copy, data, size);
+    if (!madt_parse(copy, size, &mi, err, sizeof(err))) {
+        if (mi.n_cpus > MADT_MAX_CPUS || mi.n_enabled > mi.n_cpus || !mi.n_enabled || mi.n_ioapics > MADT_MAX_IOAPICS)
+            __builtin_trap();
+    } else if (!memchr(err, 0, sizeof(err)) || !err[0]) {
+        __builtin_trap();
+    }
+    acpi_mem = copy;
+    acpi_len = size;
+    uint64_t rsdp = acpi_scan_rsdp(acpi_rd, NULL, 0, size), a = 0;
+    uint32_t n = 0;
+    if (!acpi_find_table(acpi_rd, NULL, rsdp, "APIC", &a, &n, err, sizeof(err))) {
+        if (a > size || n > size - a)
+            __builtin_trap(); /* a table found must lie in readable memory */
+        madt_parse(copy + a, n, &mi, err, sizeof(err));
+    }
+    free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    if (target == T_ALL || target == T_MADT)
+        fuzz_madt(data, size);
     if (target == T_ALL || target == T_MB2)
         fuzz_mb2(data, size);
     if (target == T_ALL || target == T_CONFIG)
