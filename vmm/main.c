@@ -2,6 +2,7 @@
  * configuration, VMX, guests; then core 1 is started and both enter their guests. */
 #include "config.h"
 #include "console.h"
+#include "cores.h"
 #include "cpu.h"
 #include "cpuid_filter.h"
 #include "cpuid_table.h"
@@ -273,6 +274,7 @@ void vmm_main(uint32_t magic, uint64_t mbi)
     cr3 = paging_init(&pa, &mb);
     load_config();
     hostirq_init(0, &cfg);
+    cores_discover(&mb);
     kprintf("hindsight: %lu MiB free, %u module(s), loader '%s'\n", (pa.free_pages * PAGE_SIZE) >> 20, mb.n_modules,
             mb.loader);
 

@@ -8,6 +8,8 @@
 #define TAG_LOADER 2
 #define TAG_MODULE 3
 #define TAG_MMAP 6
+#define TAG_ACPI_OLD 14
+#define TAG_ACPI_NEW 15
 
 static int fail(char *err, size_t errlen, const char *why, uint32_t a)
 {
@@ -87,6 +89,18 @@ int mb2_parse(const void *mbi, struct mb2_info *out, char *err, size_t errlen)
             }
             break;
         }
+        case TAG_ACPI_OLD: /* the RSDP copy follows the tag header; the ACPI 2.0 one wins */
+            if (!out->rsdp && size >= 8 + 20) {
+                out->rsdp = t + 8;
+                out->rsdp_len = size - 8;
+            }
+            break;
+        case TAG_ACPI_NEW:
+            if (size >= 8 + 36) {
+                out->rsdp = t + 8;
+                out->rsdp_len = size - 8;
+            }
+            break;
         default:
             break;
         }

@@ -26,6 +26,8 @@ struct mb2_info {
     struct mb2_mmap_entry mmap[MB2_MAX_MMAP];
     struct mb2_module modules[MB2_MAX_MODULES];
     uint64_t total_size;     /* size of the boot information block */
+    const void *rsdp;        /* the loader's copy of the ACPI RSDP (tag 15, else 14); NULL if none */
+    uint32_t rsdp_len;
 };
 
 /* Parses the boot information at mbi; returns 0, or -1 with a reason in err. */

@@ -31,6 +31,10 @@ static int is_ram(const struct mb2_info *mb, uint64_t base, uint64_t len)
     return 0;
 }
 
+static uint64_t mapped_top;
+
+uint64_t paging_mapped_top(void) { return mapped_top; }
+
 uint64_t paging_init(struct palloc *pa, const struct mb2_info *mb)
 {
     uint64_t top = 4ull << 30;
@@ -54,5 +58,6 @@ uint64_t paging_init(struct palloc *pa, const struct mb2_info *mb)
         }
     }
     write_cr3(pml4);
+    mapped_top = top;
     return pml4;
 }

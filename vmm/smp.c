@@ -1,8 +1,10 @@
-/* INIT-SIPI-SIPI with the "all excluding self" shorthand, so no ACPI tables are
- * needed to find the other core. The trampoline lets only the first AP through:
- * extra APs on a bigger machine park themselves in a halt loop. */
+/* INIT-SIPI-SIPI to the one core the MADT named (cores.c), so the other cores stay in
+ * wait-for-SIPI, the safest place for a core the VMM does not use. Without a MADT: the "all
+ * excluding self" shorthand, and the trampoline lets only the first AP through; extra APs
+ * park themselves in a halt loop. */
 #include "smp.h"
 #include "console.h"
+#include "lapic.h"
 #include "lib.h"
 #include "msr.h"
 #include "platform.h"
@@ -18,26 +20,23 @@
 
 extern const uint8_t ap_trampoline_start[], ap_trampoline_end[];
 
-#define ICR_LOW 0x300
-#define ICR_HIGH 0x310
 #define ICR_INIT (5u << 8)
 #define ICR_SIPI (6u << 8)
 #define ICR_ASSERT (1u << 14)
 #define ICR_LEVEL (1u << 15)
-#define ICR_PENDING (1u << 12)
 #define ICR_ALL_BUT_SELF (3u << 18)
+
+static int64_t target = -1; /* the AP's APIC ID from the MADT; -1: broadcast to all but self */
+
+void smp_set_target(int64_t apic_id) { target = apic_id; }
 
 static void send_ipi(uint64_t apic_base_msr, uint32_t low)
 {
-    if (apic_base_msr & APIC_BASE_X2APIC) {
-        wrmsr(0x830, low);
-        return;
-    }
-    volatile uint32_t *apic = (volatile uint32_t *)(uintptr_t)(apic_base_msr & 0xFFFFF000u);
-    apic[ICR_HIGH / 4] = 0;
-    apic[ICR_LOW / 4] = low;
-    for (int i = 0; i < 1000000 && (apic[ICR_LOW / 4] & ICR_PENDING); i++)
-        cpu_relax();
+    (void)apic_base_msr;
+    if (target >= 0)
+        lapic_send_ipi((uint32_t)target, low);
+    else
+        lapic_send_ipi(0, low | ICR_ALL_BUT_SELF);
 }
 
 int smp_start_ap(uint64_t cr3, uint64_t stack_top, void (*entry)(void *), void *arg)
@@ -57,17 +56,23 @@ int smp_start_ap(uint64_t cr3, uint64_t stack_top, void (*entry)(void *), void *
         kprintf("hindsight: cannot start core 1: the local APIC is disabled\n");
         return -1;
     }
-    send_ipi(base, ICR_ALL_BUT_SELF | ICR_INIT | ICR_ASSERT | ICR_LEVEL);
+    send_ipi(base, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
     platform_udelay(10000);
     for (int attempt = 0; attempt < 2 && !*alive; attempt++) {
-        send_ipi(base, ICR_ALL_BUT_SELF | ICR_SIPI | (uint32_t)(TRAMPOLINE >> 12));
+        send_ipi(base, ICR_SIPI | (uint32_t)(TRAMPOLINE >> 12));
         platform_udelay(attempt ? 100000 : 200);
     }
     for (int i = 0; i < 100 && !*alive; i++)
         platform_udelay(1000);
     if (!*alive) {
-        kprintf("hindsight: core 1 did not answer INIT-SIPI-SIPI (single-core machine or emulator run with one CPU?)\n");
+        if (target >= 0)
+            kprintf("hindsight: core 1 (APIC ID %ld) did not answer INIT-SIPI-SIPI\n", target);
+        else
+            kprintf("hindsight: core 1 did not answer INIT-SIPI-SIPI (single-core machine or emulator run with one "
+                    "CPU?)\n");
         return -1;
     }
+    if (target >= 0)
+        kprintf("hindsight: core 1 is APIC ID %ld (started alone; the MADT's other cores were never woken)\n", target);
     return 0;
 }

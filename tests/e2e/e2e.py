@@ -106,6 +106,17 @@ def two_cores_run_guests():
 
 
 @test
+def madt_names_the_cores_and_wakes_only_the_one_used():
+    """Four CPUs: the MADT (through GRUB's RSDP) lists them; the VMM names the two APIC IDs it uses,
+    starts only that second core with a directed INIT-SIPI-SIPI and masks the I/O APIC."""
+    r = boot("cmdline=hello", cpus=4)
+    expect(r, "MADT: 4 core(s), APIC IDs 0 1 2 3; core 0 (Primary) is APIC ID 0, core 1 (Backup) would be APIC ID 1; "
+              "2 other(s) stay in wait-for-SIPI", "core 1 is APIC ID 1 (started alone", "I/O APIC",
+           "core 1 in VMX root", "[B] test guest: powering off")
+    summary(r, outcome="poweroff", cores=2, backup__outcome="poweroff")
+
+
+@test
 def isolation_ept_violation_stops_only_the_offender():
     r = boot("cmdline=isolation", "backup_cmdline=hello", "replay=independent", cpus=2)
     expect(r, "Primary: EPT violation: guest-physical 0x4001000 (write)", "[B] test guest: powering off")

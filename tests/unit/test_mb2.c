@@ -491,3 +491,37 @@ TEST(mb2_find_module_from_parsed_block)
     CHECK(mb2_find_module(&info, "config") == NULL);
     free(blk);
 }
+
+/* GRUB's copies of the ACPI RSDP (tags 14 and 15): the 2.0 one wins; a short tag is ignored. */
+TEST(mb2_acpi_rsdp_tags)
+{
+    uint8_t old_rsdp[20] = "RSD PTR ", new_rsdp[36] = "RSD PTR ";
+    new_rsdp[15] = 2;
+    mbb_init(&B);
+    mbb_std_mmap(&B);
+    mbb_raw(&B, 14, 8 + 20, old_rsdp, 20);
+    mbb_raw(&B, 15, 8 + 36, new_rsdp, 36);
+    mbb_end(&B);
+    uint8_t *blk = mbb_finish(&B);
+    CHECK_EQ(mb2_parse(blk, &info, err, sizeof(err)), 0);
+    CHECK(info.rsdp != NULL);
+    CHECK_EQ(info.rsdp_len, 36);
+    CHECK_EQ(((const uint8_t *)info.rsdp)[15], 2);
+    free(blk);
+    mbb_init(&B);
+    mbb_std_mmap(&B);
+    mbb_raw(&B, 15, 8 + 10, new_rsdp, 10); /* too short for an RSDP: not taken */
+    mbb_raw(&B, 14, 8 + 20, old_rsdp, 20);
+    mbb_end(&B);
+    blk = mbb_finish(&B);
+    CHECK_EQ(mb2_parse(blk, &info, err, sizeof(err)), 0);
+    CHECK_EQ(info.rsdp_len, 20);
+    free(blk);
+    mbb_init(&B);
+    mbb_std_mmap(&B);
+    mbb_end(&B);
+    blk = mbb_finish(&B);
+    CHECK_EQ(mb2_parse(blk, &info, err, sizeof(err)), 0);
+    CHECK(info.rsdp == NULL);
+    free(blk);
+}
