@@ -9,13 +9,13 @@ WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 VMM_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
 	-mno-red-zone -mgeneral-regs-only -fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-mcmodel=small -MMD -MP -Ivmm
-HOST_CFLAGS := -std=c11 -O1 -g $(WARN) -D_GNU_SOURCE -Ivmm -Ireplay -Itests/unit -fsanitize=address,undefined -fno-omit-frame-pointer
+HOST_CFLAGS := -std=c11 -O1 -g $(WARN) -D_GNU_SOURCE -Ivmm -Ireplay -Iboot/efi -Itests/unit -fsanitize=address,undefined -fno-omit-frame-pointer
 
 VMM_C := $(wildcard vmm/*.c vmm/dev/*.c vmm/debug/*.c) replay/record.c replay/replay.c replay/codec.c
 VMM_ASM := vmm/isr.asm vmm/vmx_entry.asm
 VMM_OBJ := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/boot/multiboot2.o $(B)/vmm/ap_blob.o
 # Pure VMM logic that the host unit tests compile hosted.
-PURE_C := vmm/mb2.c vmm/palloc.c vmm/config.c vmm/ept.c vmm/vmx_caps.c vmm/tlb_plan.c vmm/hostirq_class.c vmm/acpi.c vmm/pvh.c vmm/bzimage.c vmm/format.c \
+PURE_C := vmm/mb2.c vmm/palloc.c vmm/config.c vmm/ept.c vmm/vmx_caps.c vmm/tlb_plan.c vmm/hostirq_class.c vmm/acpi.c boot/efi/bootinfo.c vmm/pvh.c vmm/bzimage.c vmm/format.c \
 	vmm/dev/uart16550.c vmm/dev/pic8259.c vmm/dev/pit8254.c vmm/dev/cmos.c \
 	vmm/cpuid_filter.c vmm/cpuid_table.c vmm/exit_reason.c vmm/symmap.c replay/record.c replay/replay.c replay/codec.c \
 	vmm/debug/gva.c vmm/debug/target.c vmm/debug/gdbstub.c vmm/debug/monitor.c vmm/debug/dbgmux.c
@@ -39,7 +39,7 @@ IMAGE_CORES = $(if $(filter auto,$(CORES)),2,$(CORES))
 AGENTS := rfork parttrack ckpt
 AGENTS_PRESENT := $(foreach a,$(AGENTS),$(if $(wildcard guest/$(a)/Makefile),$(a)))
 
-.PHONY: debug-demo bench-debug bench-replay bench-figures bench-ring fuzz FORCE linux run-testguest image-testguest all help deps vmm guests image run check e2e test bench bench-vmm clean agents
+.PHONY: efi bench-uefi debug-demo bench-debug bench-replay bench-figures bench-ring fuzz FORCE linux run-testguest image-testguest all help deps vmm guests image run check e2e test bench bench-vmm clean agents
 all: vmm guests
 
 help:
@@ -53,7 +53,8 @@ help:
 	@echo "make check      host unit tests of the VMM logic (seconds)"
 	@echo "make e2e        emulator tests (Bochs)"
 	@echo "make fuzz       libFuzzer over the VMM's parsers and the checkpoint image reader (FUZZ_SECONDS=60 per target)"
-	@echo "make image      build $(B)/hindsight.iso (BIOS+UEFI GRUB, VMM, Linux demo; same variables as run)"
+	@echo "make image      build $(B)/hindsight.iso (BIOS+UEFI GRUB and hindsight.efi, VMM, Linux demo; same variables as run)"
+	@echo "make efi        build $(B)/hindsight.efi, the UEFI application that boots the VMM without GRUB"
 	@echo "make image-testguest   the same with the tiny test guest on two cores"
 	@echo "make bench      all benchmarks; bench-vmm, bench-ring, bench-rfork, bench-parttrack, bench-ckpt one by one"
 	@echo "make bench-figures   rerun bench-vmm, bench-linux, bench-ring, bench-replay into docs/bench.txt and the README's table"
@@ -92,26 +93,43 @@ $(B)/vmm/ap_blob.o: vmm/ap_blob.asm $(B)/boot/ap_trampoline.bin
 $(B)/hindsight.elf: $(VMM_OBJ) linker.ld
 	$(LD) -n -nostdlib -z noexecstack --no-warn-rwx-segments -T linker.ld -o $@ $(VMM_OBJ)
 
+# hindsight.efi: the UEFI application that boots the VMM without GRUB (boot/efi/, Debian's gnu-efi).
+EFI_INC := /usr/include/efi
+EFI_LIB := /usr/lib
+EFI_CFLAGS := -std=gnu11 -O2 $(WARN) -I$(EFI_INC) -I$(EFI_INC)/x86_64 -Iboot/efi -fpic -ffreestanding -fno-stack-protector \
+	-fno-stack-check -fshort-wchar -mno-red-zone -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI
+EFI_OBJ := $(B)/efi/hindsight_efi.o $(B)/efi/bootinfo.o
+efi: $(B)/hindsight.efi
+$(B)/efi/%.o: boot/efi/%.c boot/efi/bootinfo.h
+	@mkdir -p $(@D)
+	@[ -f $(EFI_INC)/efi.h ] || { echo "make: gnu-efi is missing (host-tools/install-deps.sh build)" >&2; exit 1; }
+	$(CC) $(EFI_CFLAGS) -c $< -o $@
+$(B)/hindsight.efi: $(EFI_OBJ)
+	$(LD) -shared -Bsymbolic -nostdlib -znocombreloc -L$(EFI_LIB) -T$(EFI_LIB)/elf_x86_64_efi.lds \
+	  $(EFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJ) -o $(B)/efi/hindsight.so -lefi -lgnuefi
+	objcopy -j .text -j .sdata -j .data -j .rodata -j .dynamic -j .dynsym -j .rel -j .rela -j '.rel.*' -j '.rela.*' \
+	  -j .reloc --target efi-app-x86_64 --subsystem=10 $(B)/efi/hindsight.so $@
+
 $(B)/guests/testguest.elf: tests/guests/testguest.asm tests/guests/guest.ld
 	@mkdir -p $(@D)
 	$(NASM) -f elf32 -o $(B)/guests/testguest.o $<
 	$(LD) -m elf_i386 -n --no-warn-rwx-segments -T tests/guests/guest.ld -o $@ $(B)/guests/testguest.o
 
 # A bootable ISO (BIOS and UEFI GRUB) of the same demo as `make run`, for a USB stick.
-image: all linux
-	host-tools/mkiso.sh --out $(B)/hindsight.iso --kernel $(B)/guest-kernel.elf --initrd $(INITRD) \
+image: all linux efi
+	host-tools/mkiso.sh --efi $(B)/hindsight.efi --out $(B)/hindsight.iso --kernel $(B)/guest-kernel.elf --initrd $(INITRD) \
 	  --config-line cores=$(IMAGE_CORES) --config-line replay=$(REPLAY) $(if $(LAG),--config-line lag=$(LAG)) \
 	  --config-line debugger=com2 --config-line debugger_where=COM2 \
 	  --config-line mem=$(MEM) --config-line initrd=initrd \
 	  --config-line guest_console=raw --config-line "cmdline=$(CMDLINE)"
 	@echo "built $(B)/hindsight.iso"
 
-image-testguest: all
-	host-tools/mkiso.sh --out $(B)/hindsight-testguest.iso --kernel $(B)/guests/testguest.elf --config-line cmdline=hello
+image-testguest: all efi
+	host-tools/mkiso.sh --efi $(B)/hindsight.efi --out $(B)/hindsight-testguest.iso --kernel $(B)/guests/testguest.elf --config-line cmdline=hello
 	@echo "built $(B)/hindsight-testguest.iso"
 
 # Host unit tests: the pure VMM logic, compiled for the host with sanitizers.
-$(B)/tests/unit: $(UNIT_C) $(PURE_C) $(wildcard tests/unit/*.h vmm/*.h vmm/dev/*.h vmm/debug/*.h replay/*.h)
+$(B)/tests/unit: $(UNIT_C) $(PURE_C) $(wildcard tests/unit/*.h vmm/*.h vmm/dev/*.h vmm/debug/*.h replay/*.h boot/efi/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -o $@ $(UNIT_C) $(PURE_C)
 
@@ -143,7 +161,7 @@ fuzz:
 	    -max_total_time=$(FUZZ_SECONDS) || exit 1; done
 	@if [ -d guest/ckpt ]; then $(MAKE) -C guest/ckpt fuzz FUZZ_SECONDS=$(FUZZ_SECONDS); fi
 
-e2e: vmm guests linux
+e2e: vmm guests linux efi
 	tests/e2e/run.sh
 
 agents:
@@ -219,6 +237,10 @@ bench-%:
 debug-demo: vmm guests linux
 	@host-tools/install-deps.sh
 	host-tools/debug-demo
+
+# UEFI hand-off to the VMM's VMX check, hindsight.efi against GRUB, both in QEMU+OVMF.
+bench-uefi: vmm guests efi
+	host-tools/bench-uefi
 
 # The debugger's costs after a real Linux panic: ticks to the prompt, stepi rate, exits per step.
 bench-debug: vmm guests linux

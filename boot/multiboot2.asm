@@ -16,6 +16,10 @@ mb2_header:
     dw 0, 0
     dd 8
 mb2_header_end:
+; hindsight.efi (boot/efi/) finds the 64-bit entry by this marker ("HSEFI64", version 1).
+align 8
+    dq 0x0134364946455348
+    dq _start64
 
 section .bss align=4096
 global boot_pml4
@@ -128,6 +132,58 @@ msg_no_lm: db "hindsight: FATAL: this CPU has no 64-bit long mode", 13, 10, 0
 
 bits 64
 extern vmm_main
+; hindsight.efi's entry: long mode, paging on (UEFI's identity map), boot services exited,
+; rdi = multiboot2 magic, rsi = multiboot2 information (below 4 GiB), built as GRUB builds it.
+; The same page tables as _start are built and loaded; then the paths join at long_mode.
+global _start64
+_start64:
+    cli
+    cld
+    mov r12d, edi
+    mov r13d, esi
+    lea rsp, [rel bsp_stack_top]
+    mov eax, boot_pdpt
+    or eax, 3
+    mov [rel boot_pml4], rax
+    xor ecx, ecx
+.fill_pdpt64:
+    mov eax, ecx
+    shl eax, 12
+    add eax, boot_pd
+    or eax, 3
+    mov [boot_pdpt + rcx * 8], rax
+    inc ecx
+    cmp ecx, 4
+    jb .fill_pdpt64
+    xor ecx, ecx
+.fill_pd64:
+    mov rax, rcx
+    shl rax, 21
+    or rax, 0x83                ; present, writable, 2 MiB
+    cmp ecx, 1536               ; 3 GiB and up: MMIO hole, uncached
+    jb .cached64
+    or rax, 0x18
+.cached64:
+    mov [boot_pd + rcx * 8], rax
+    inc ecx
+    cmp ecx, 2048
+    jb .fill_pd64
+    mov ecx, 0xC0000080         ; EFER: NXE (LME/LMA are already on)
+    rdmsr
+    or eax, 1 << 11
+    wrmsr
+    mov rax, cr0
+    or eax, 1 << 16             ; WP
+    mov cr0, rax
+    mov eax, boot_pml4
+    mov cr3, rax                ; this code is identity-mapped in both: it runs on
+    lgdt [rel boot_gdtr]
+    push 0x08
+    lea rax, [rel long_mode]
+    push rax
+    mov edi, r12d
+    mov esi, r13d
+    retfq
 long_mode:
     mov ax, 0x10
     mov ds, ax
