@@ -11,7 +11,7 @@ usage: mkesp.sh --out FILE.img --kernel FILE [--initrd FILE] [--config FILE] [--
   --vmm       the VMM image (default: build/hindsight.elf)
   --efi       the UEFI application (default: build/hindsight.efi)
   --omit      leave this file out of the ESP (tests: a missing module)
-  --truncate  cut this file to half its size (tests: a corrupt module)
+  --truncate  cut this file to its first 4 KiB (tests: a corrupt module)
 U
 }
 out= kernel= initrd= config= vmm=build/hindsight.elf efi=build/hindsight.efi symbols= omit= trunc=
@@ -48,7 +48,7 @@ cp "$kernel" "$stage/kernel"
 [ -z "$initrd" ] || cp "$initrd" "$stage/initrd"
 [ -z "$symbols" ] || cp "$symbols" "$stage/symbols"
 [ -z "$omit" ] || rm -f "$stage/$omit"
-if [ -n "$trunc" ]; then truncate -s $(( $(stat -c %s "$stage/$trunc") / 2 )) "$stage/$trunc"; fi
+[ -z "$trunc" ] || truncate -s 4096 "$stage/$trunc"
 kib=$(du -sk "$stage" | cut -f1)
 kib=$(( kib + kib / 10 + 4096 ))
 [ "$kib" -ge 8192 ] || kib=8192

@@ -471,6 +471,89 @@ def uefi_boot_through_ovmf_reaches_the_vmx_check():
 
 
 
+_bu_loader = importlib.machinery.SourceFileLoader("bench_uefi", os.path.join(ROOT, "host-tools", "bench-uefi"))
+_bu_spec = importlib.util.spec_from_loader("bench_uefi", _bu_loader)
+bu = importlib.util.module_from_spec(_bu_spec)
+_bu_loader.exec_module(bu)
+
+
+def vmm_lines(text):
+    """The VMM's console lines of an OVMF run, with what legitimately differs between loaders
+    (ticks, free memory, the loader's name) masked."""
+    import re
+    out = []
+    for l in text.splitlines():
+        if not l.startswith("hindsight: "):
+            continue
+        l = re.sub(r"tick \d+", "tick N", l)
+        l = re.sub(r"\d+ MiB free, \d+ module\(s\), loader '[^']*'", "N MiB free, N module(s), loader L", l)
+        out.append(l)
+    return out
+
+
+def ovmf_checked(disk_args, stop_on, needles=()):
+    global LAST
+    try:
+        r = bu.run_ovmf(disk_args, list(needles), stop_on, timeout=150)
+    except RuntimeError as e:
+        raise Failure(str(e))
+    LAST = hr.Run()
+    LAST.console = r.text
+    if r.timed_out:
+        raise Failure(f"QEMU/OVMF run timed out waiting for {stop_on}")
+    return r
+
+
+@test
+def uefi_app_boots_from_an_esp_to_the_vmx_check_like_grub():
+    """hindsight.efi (no GRUB) from a FAT ESP image in QEMU+OVMF: loads the VMM and modules, exits
+    boot services, and the VMM prints exactly what it prints when GRUB booted it from the ISO in
+    the same firmware, up to the VMX check (TCG has no VT-x)."""
+    work = tempfile.mkdtemp(prefix="hs-efi-")
+    try:
+        esp = bu.build_esp(os.path.join(work, "esp.img"))
+        efi = ovmf_checked(["-drive", "format=raw,file=" + esp], ["summary outcome="])
+        for n in ("hindsight.efi: loading the VMM and its modules from \\EFI\\BOOT\\",
+                  "hindsight.efi: exiting boot services and entering the VMM", "loader 'hindsight.efi'",
+                  "has no Intel VT-x", "hindsight: summary outcome=no-vmx"):
+            if n not in efi.text:
+                raise Failure(f"hindsight.efi run lacks {n!r}")
+        grub = ovmf_checked(["-cdrom", bu.build_grub_iso(work)], ["summary outcome="])
+        a, b = vmm_lines(efi.text), vmm_lines(grub.text)
+        if a != b:
+            diff = [f"efi: {x!r} / grub: {y!r}" for x, y in zip(a + [""] * len(b), b + [""] * len(a)) if x != y]
+            raise Failure("the VMM's lines differ between hindsight.efi and GRUB: " + "; ".join(diff[:3]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@test
+def uefi_app_names_a_missing_module():
+    work = tempfile.mkdtemp(prefix="hs-efi-")
+    try:
+        esp = bu.build_esp(os.path.join(work, "esp.img"), "--omit", "kernel")
+        want = "hindsight.efi: FATAL: cannot read module kernel: Not Found"
+        r = ovmf_checked(["-drive", "format=raw,file=" + esp], [want])
+        if "returning to the firmware" not in r.text and "VMM starting" in r.text:
+            raise Failure("the VMM was entered without its kernel")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@test
+def uefi_app_names_a_corrupt_vmm_image():
+    work = tempfile.mkdtemp(prefix="hs-efi-")
+    try:
+        esp = bu.build_esp(os.path.join(work, "esp.img"), "--truncate", "hindsight.elf")
+        want = "hindsight.efi: FATAL: hindsight.elf is not a usable VMM image: a loadable segment runs past the end " \
+               "of the file (truncated?)"
+        r = ovmf_checked(["-drive", "format=raw,file=" + esp], [want])
+        if "VMM starting" in r.text:
+            raise Failure("a truncated VMM image was entered")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def debug_session(*sets, kernel=None, initrd=None, cpus=1, megs=512, timeout=600, ready_timeout=400):
     """Boots with COM2 served on a free localhost port (the launcher's --debug-port) and waits for
     the VMM's 'debugger ready' line; returns (session, work dir, port)."""
