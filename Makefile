@@ -170,7 +170,7 @@ agents:
 # The whole suite: fast host tests first, emulator tests last.
 test:
 	@host-tools/install-deps.sh
-	@tests/run-suites.sh "unit=$(MAKE) -s check" "host=$(MAKE) -s linux >/dev/null && tests/host/run.sh" \
+	@tests/run-suites.sh "unit=$(MAKE) -s check" "host=$(MAKE) -s linux all efi >/dev/null && tests/host/run.sh" \
 		$(foreach a,$(AGENTS_PRESENT),"$(a)=$(MAKE) -s -C guest/$(a) test") \
 		"e2e=$(MAKE) -s e2e"
 

@@ -5,7 +5,7 @@ set -euo pipefail
 usage() {
     cat <<U
 usage: mkiso.sh --out FILE.iso --kernel FILE [--initrd FILE] [--config FILE] [--config-line KEY=VALUE]...
-               [--vmm FILE] [--symbols FILE]
+               [--vmm FILE] [--symbols FILE] [--efi FILE]
        mkiso.sh --out FILE.iso --bare-linux BZIMAGE [--initrd FILE] [--bare-cmdline '...']
   --kernel       guest kernel: a PVH ELF (vmlinux or the test guest)
   --initrd       guest initramfs (passed to the guest as its first module)
@@ -13,11 +13,12 @@ usage: mkiso.sh --out FILE.iso --kernel FILE [--initrd FILE] [--config FILE] [--
   --config-line  a config line appended after --config (repeatable)
   --vmm          the VMM image (default: build/hindsight.elf)
   --symbols      a System.map of the guest kernel (host-tools/hindsight-syms --map): the debugger's symbols
+  --efi          hindsight.efi: also put it into the ISO's EFI system partition, as EFI/hindsight/hindsight.efi
   --bare-linux   no VMM: GRUB boots this bzImage directly (the benchmarks' baseline)
   --bare-cmdline kernel command line for --bare-linux
 U
 }
-out= kernel= initrd= config= vmm=build/hindsight.elf bare= bare_cmdline= symbols=
+out= kernel= initrd= config= vmm=build/hindsight.elf bare= bare_cmdline= symbols= efi=
 lines=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -28,6 +29,7 @@ while [ $# -gt 0 ]; do
     --config-line) lines+=("$2"); shift 2 ;;
     --vmm) vmm=$2; shift 2 ;;
     --symbols) symbols=$2; shift 2 ;;
+    --efi) efi=$2; shift 2 ;;
     --bare-linux) bare=$2; shift 2 ;;
     --bare-cmdline) bare_cmdline=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -36,7 +38,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$out" ] && { [ -n "$kernel" ] || [ -n "$bare" ]; } || { usage >&2; exit 2; }
 [ -z "$bare" ] || { vmm=$bare; kernel=$bare; }
-for f in "$vmm" "$kernel" ${initrd:+"$initrd"} ${config:+"$config"} ${symbols:+"$symbols"}; do
+for f in "$vmm" "$kernel" ${initrd:+"$initrd"} ${config:+"$config"} ${symbols:+"$symbols"} ${efi:+"$efi"}; do
     [ -f "$f" ] || { echo "mkiso.sh: no such file: $f" >&2; exit 1; }
 done
 command -v grub-mkrescue >/dev/null || { echo "mkiso.sh: grub-mkrescue missing (run host-tools/install-deps.sh)" >&2; exit 1; }
@@ -88,3 +90,13 @@ if ! grub-mkrescue -o "$out" --install-modules="multiboot2 linux normal configfi
     cat "$stage.log" >&2; rm -f "$stage.log"; exit 1
 fi
 rm -f "$stage.log"
+# The ESP grub-mkrescue made (/efi.img, the UEFI El Torito image and GPT partition 2) gets
+# hindsight.efi beside GRUB, written in place with mtools at the image's offset in the ISO.
+if [ -n "$efi" ] && [ -z "$bare" ]; then
+    lba=$(xorriso -indev "$out" -report_el_torito plain 2>/dev/null | awk '/El Torito boot img/ && $7=="UEFI" {print $NF}')
+    [ -n "$lba" ] || { echo "mkiso.sh: the ISO has no UEFI boot image to add hindsight.efi to" >&2; exit 1; }
+    esp="$out@@$((lba * 2048))"
+    mmd -i "$esp" ::/EFI/hindsight 2>/dev/null || true
+    mcopy -o -i "$esp" "$efi" ::/EFI/hindsight/hindsight.efi || {
+        echo "mkiso.sh: could not add hindsight.efi to the ISO's EFI partition" >&2; exit 1; }
+fi

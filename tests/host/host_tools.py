@@ -507,6 +507,47 @@ def t_mkiso_help(tmp):
         check(b"usage: mkiso.sh" in r.stdout and b"--kernel" in r.stdout, f"{flag}: no usage on stdout")
 
 
+def t_mkiso_esp_holds_hindsight_efi(tmp):
+    # The ISO's EFI system partition carries hindsight.efi beside GRUB's BOOTX64.EFI.
+    efi = os.path.join(ROOT, "build", "hindsight.efi")
+    check(os.path.exists(efi), "build/hindsight.efi missing (make efi)")
+    iso = os.path.join(tmp, "out.iso")
+    r = run(["bash", MKISO, "--out", iso, "--kernel", os.path.join(ROOT, "build", "guests", "testguest.elf"),
+             "--vmm", os.path.join(ROOT, "build", "hindsight.elf"), "--efi", efi, "--config-line", "cmdline=hello"],
+            cwd=tmp)
+    check(r.returncode == 0, f"mkiso.sh --efi: {errtail(r.stderr)}")
+    img = os.path.join(tmp, "efi.img")
+    r = run(["xorriso", "-osirrox", "on", "-indev", iso, "-extract", "/efi.img", img])
+    check(r.returncode == 0 and os.path.exists(img), f"no /efi.img in the ISO: {errtail(r.stderr)}")
+    r = run(["mtype", "-i", img, "::/EFI/hindsight/hindsight.efi"])
+    check(r.returncode == 0, f"the ESP lacks EFI/hindsight/hindsight.efi: {errtail(r.stderr)}")
+    with open(efi, "rb") as f:
+        check(r.stdout == f.read(), "the ESP's hindsight.efi differs from build/hindsight.efi")
+    r = run(["mdir", "-b", "-/", "-i", img, "::/"])
+    check(b"bootx64.efi" in r.stdout.lower(), f"GRUB's BOOTX64.EFI is gone from the ESP: {oneline(r.stdout)}")
+
+
+MKESP = os.path.join(ROOT, "host-tools", "mkesp.sh")
+
+
+def t_mkesp_layout_and_errors(tmp):
+    # hindsight.efi reads the VMM and its modules from its own directory: mkesp.sh puts them there.
+    img = os.path.join(tmp, "esp.img")
+    kern = os.path.join(ROOT, "build", "guests", "testguest.elf")
+    r = run(["bash", MKESP, "--out", img, "--kernel", kern, "--config-line", "cmdline=hello"], cwd=ROOT)
+    check(r.returncode == 0, f"mkesp.sh: {errtail(r.stderr)}")
+    r = run(["mdir", "-b", "-i", img, "::/EFI/BOOT"])
+    names = sorted(os.path.basename(l).lower() for l in r.stdout.decode().split())
+    check(names == ["bootx64.efi", "config", "hindsight.elf", "kernel"], f"ESP files: {names}")
+    r = run(["mtype", "-i", img, "::/EFI/BOOT/config"])
+    check(r.stdout == b"cmdline=hello\n", f"config: {r.stdout!r}")
+    for what, args, msg in [("no kernel", ["--out", img], b"usage"),
+                            ("missing kernel file", ["--out", img, "--kernel", os.path.join(tmp, "nope")], b"no such file"),
+                            ("unknown option", ["--out", img, "--kernel", kern, "--bogus"], b"unknown option")]:
+        r = run(["bash", MKESP, *args], cwd=ROOT)
+        check(r.returncode != 0 and msg in r.stderr.lower(), f"{what}: rc {r.returncode}, {oneline(r.stderr)}")
+
+
 # ---- hindsight-log ----------------------------------------------------------------------
 # Logs are built here byte by byte from docs/replay-log.md (not with the codec under test).
 
@@ -1405,6 +1446,8 @@ def t_readme_figures_from_bench_output(tmp):
 
 
 TESTS = [
+    ("mkiso_esp_holds_hindsight_efi", t_mkiso_esp_holds_hindsight_efi),
+    ("mkesp_layout_and_errors", t_mkesp_layout_and_errors),
     ("readme_figures_from_bench_output", t_readme_figures_from_bench_output),
     ("fuzz_covers_every_loader", t_fuzz_covers_every_loader),
     ("docs_name_every_outcome", t_docs_name_every_outcome),
