@@ -223,9 +223,9 @@ bench-ring:
 # The README's figures: every headline figure is a "bench" line of docs/bench.txt, which this
 # target rewrites from one run of the benchmarks; host-tools/bench-table renders the README's
 # table from it (a host test checks that the two agree).
-bench-figures: vmm guests linux
+bench-figures: vmm guests linux efi
 	@set -o pipefail; { host-tools/bench-vmm && host-tools/bench-linux && host-tools/bench-ring && \
-	  host-tools/bench-replay && host-tools/bench-debug; } | tee $(B)/bench-figures.log
+	  host-tools/bench-replay && host-tools/bench-debug && host-tools/bench-uefi; } | tee $(B)/bench-figures.log
 	@{ echo "# make bench-figures, $$(git rev-parse --short HEAD 2>/dev/null) $$(date -u +%F)"; \
 	  grep '^bench ' $(B)/bench-figures.log; } > docs/bench.txt
 	host-tools/bench-table --update
@@ -250,7 +250,7 @@ bench-debug: vmm guests linux
 bench-replay: vmm guests linux
 	host-tools/bench-replay
 
-bench: bench-vmm bench-ring bench-replay bench-debug $(foreach a,$(AGENTS_PRESENT),bench-$(a))
+bench: bench-vmm bench-ring bench-replay bench-debug bench-uefi $(foreach a,$(AGENTS_PRESENT),bench-$(a))
 
 clean:
 	rm -rf $(B)
