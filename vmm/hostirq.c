@@ -14,7 +14,8 @@
  * until the next IRET; the VMM would otherwise keep them blocked until the next VM entry, and
  * a second NMI meanwhile would be held, a third lost. So the exit handler executes an IRET to
  * itself at once, and every NMI is taken and counted (host.nmis). Virtual NMIs are not needed:
- * nothing injects NMIs into the guests. */
+ * nothing injects NMIs into the guests; so the guest's "blocking by NMI" bit, which an NMI exit
+ * may leave set, is cleared (hostirq_nmi_exit). */
 #include "hostirq.h"
 #include "console.h"
 #include "cpu.h"
@@ -23,6 +24,7 @@
 #include "lib.h"
 #include "platform.h"
 #include "vmcs.h"
+#include "vmx.h"
 #include "x86.h"
 
 #define SIM_TIMER_VECTOR 0x40   /* simulate=lapic-timer: the "firmware's" timer */
@@ -214,6 +216,14 @@ void hostirq_nmi(void) { __atomic_add_fetch(&nmis_root, 1, __ATOMIC_RELAXED); }
 
 void hostirq_nmi_exit(struct vcpu *v)
 {
+    /* The guest never saw this NMI, but the CPU may save "blocking by NMI" in its
+     * interruptibility state (Bochs does); without virtual NMIs that bit would block NMIs in the
+     * guest after every entry, and the guest's IRETs cannot lift it ("NMI exiting": IRET leaves
+     * NMI blocking alone): every later NMI would be held for ever, and the Primary's state
+     * would differ from the Backup's. The VMM injects no NMIs, so the bit is always cleared. */
+    uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+    if (intr & INTERRUPTIBILITY_NMI)
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)INTERRUPTIBILITY_NMI);
     v->host_nmis++;
     __atomic_add_fetch(&nmis_guest, 1, __ATOMIC_RELAXED);
     nmi_unblock();
@@ -247,11 +257,15 @@ void hostirq_before_entry(struct vcpu *v)
     uint64_t before = __atomic_load_n(&nmis_root, __ATOMIC_ACQUIRE) + __atomic_load_n(&nmis_guest, __ATOMIC_ACQUIRE);
     sim_nmi_guest_sent++;
     lapic_send_ipi(c->id == 1 ? core0_apic : lapic_id(), LVT_DELIVERY_NMI);
-    for (int k = 0; c->id == 1 && k < 10000000; k++) {
+    int k = 0;
+    for (; c->id == 1 && k < 10000000; k++) {
         if (__atomic_load_n(&nmis_root, __ATOMIC_ACQUIRE) + __atomic_load_n(&nmis_guest, __ATOMIC_ACQUIRE) != before)
             break;
         cpu_relax();
     }
+    if (c->id == 1)
+        kprintf("hindsight: simulate=host-nmi: NMI %u sent from core 1 to core 0 while its guest ran: %s\n",
+                sim_nmi_guest_sent, k < 10000000 ? "taken" : "NOT TAKEN");
 }
 
 size_t hostirq_summary(char *buf, size_t cap)

@@ -186,6 +186,7 @@
 /* Guest interruptibility state */
 #define INTERRUPTIBILITY_STI        (1u << 0)
 #define INTERRUPTIBILITY_MOV_SS     (1u << 1)
+#define INTERRUPTIBILITY_NMI        (1u << 3)
 
 /* Guest activity states */
 #define ACTIVITY_ACTIVE             0
