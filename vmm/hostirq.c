@@ -243,12 +243,12 @@ void hostirq_before_entry(struct vcpu *v)
         __atomic_store_n(&core1_running, true, __ATOMIC_RELEASE);
     else if (__atomic_load_n(&core1_running, __ATOMIC_ACQUIRE) || ++entries < 100)
         return;
-    if (c->id == 1 && ++entries % 64)
+    if (c->id == 1 && ++entries % 8)
         return;
     /* Aim at core 0 while its vCPU runs in the guest: in the guest and no exit for a while. */
     if (c->id == 1 && v->peer) {
         uint64_t seen = __atomic_load_n(&v->peer->exits_total, __ATOMIC_ACQUIRE);
-        for (int k = 0; k < 2000; k++)
+        for (int k = 0; k < 1000; k++)
             cpu_relax();
         if (__atomic_load_n(&v->peer->stage, __ATOMIC_ACQUIRE) != STAGE_IN_GUEST || !v->peer->launched ||
             __atomic_load_n(&v->peer->exits_total, __ATOMIC_ACQUIRE) != seen)

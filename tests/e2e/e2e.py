@@ -330,10 +330,24 @@ def stray_host_interrupt_neither_hangs_nor_kills_the_guest():
 @test
 def host_nmis_are_taken_and_counted_none_lost():
     """NMIs sent to the VMM's core in VMX root and right before VM entries: each is taken once,
-    in root (IDT vector 2) or as an NMI exit, none fatal, none lost."""
+    in root (IDT vector 2; Bochs takes these before the entry), none fatal, none lost."""
     r = boot("cmdline=hello", "simulate=host-nmi")
     expect(r, "simulate=host-nmi: 3 NMIs sent in VMX root, 3 taken", "[P] test guest: powering off")
     summary(r, outcome="poweroff", host__nmis=6)
+
+
+@test
+def host_nmis_in_a_running_guest_are_not_held():
+    """Core 1 sends core 0 NMIs while core 0's guest computes (no exits): each is an NMI exit,
+    counted, the guest goes on; the blocking-by-NMI bit the exit leaves in the guest's state is
+    cleared, or the second NMI would be held for ever (it was, before the fix)."""
+    r = boot("cmdline=bench=100000", "backup_cmdline=bench=400000", "replay=independent", "simulate=host-nmi",
+             cpus=2, timeout=400)
+    expect(r, "3 NMIs sent in VMX root, 3 taken", "NMI 1 sent from core 1 to core 0 while its guest ran: taken",
+           "NMI 3 sent from core 1 to core 0 while its guest ran: taken")
+    refuse(r, "NOT TAKEN")
+    summary(r, outcome="poweroff", backup__outcome="poweroff", host__nmis=6, host__nmis_in_guest=3,
+            primary__exit__exception=3)
 
 
 @test
