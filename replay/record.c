@@ -75,7 +75,7 @@ void rec_event(struct recorder *r, unsigned type, unsigned flags, unsigned arg, 
         return;
     struct hs_event e = {
         .type = (uint8_t)type,
-        .flags = (uint8_t)(flags | (pos->window ? EVF_WINDOW : 0)),
+        .flags = (uint8_t)(flags | (pos->window ? EVF_WINDOW : 0) | (pos->async ? EVF_ASYNC : 0)),
         .arg = (uint16_t)arg,
         .con_hash = pos->con_hash,
         .seq = ++r->seq,
@@ -84,7 +84,7 @@ void rec_event(struct recorder *r, unsigned type, unsigned flags, unsigned arg, 
         .digest = pos->digest,
         .value = value,
         .tsc = tsc,
-        .aux = aux,
+        .aux = pos->async ? pos->count : aux,
     };
     /* rec_room() guaranteed the space: a failure here is a VMM bug, and losing the event would
      * make the Backup diverge, which is reported; never overwrite. */

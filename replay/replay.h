@@ -24,6 +24,8 @@ struct hs_pos {
     uint64_t digest;
     uint32_t con_hash;
     uint8_t window; /* at an interrupt-window exit after exit_seq */
+    uint8_t async;  /* counter modes: between exit_seq and the next synchronous exit, at `count` */
+    uint64_t count; /* the counter there (guest instructions, or retired conditional branches) */
 };
 
 /* State both cores see (VMM memory, outside both guests). */

@@ -1,6 +1,8 @@
 /* Boot flow of the bootstrap core: console, boot information, memory, descriptors,
  * configuration, VMX, guests; then core 1 is started and both enter their guests. */
 #include "config.h"
+#include "counter.h"
+#include "latency.h"
 #include "console.h"
 #include "cpu.h"
 #include "cpuid_filter.h"
@@ -8,6 +10,7 @@
 #include "dbg.h"
 #include "logout.h"
 #include "guest.h"
+#include "land.h"
 #include "lib.h"
 #include "mb2.h"
 #include "msr.h"
@@ -149,10 +152,15 @@ static void print_replay_summary(char *buf, size_t cap, size_t *len)
         buf + *len, cap - *len,
         " replay.mode=%s replay.events=%lu replay.replayed=%lu replay.divergences=%u replay.ram_match=%s"
         " replay.console_match=%s replay.lag_min=%lu replay.lag_max=%lu replay.ring_stalls=%lu replay.log_bytes=%lu"
-        " replay.landings=0 replay.steps=0 replay.backup_waits=%lu replay.ring_entries=%lu replay.at_end=%s",
+        " replay.landings=%lu replay.steps=%lu replay.backup_waits=%lu replay.ring_entries=%lu replay.at_end=%s"
+        " replay.irq_latency_max_ns=%lu replay.irq_latency_median_ns=%lu replay.irq_latency_samples=%lu",
         modes[replay_mode], recorder.seq, replayer.consumed, replayer.diverged ? 1u : 0u, yes(ram), yes(con),
         replayer.lag_min == UINT64_MAX ? 0 : replayer.lag_min, replayer.lag_max, recorder.stalls,
-        recorder.log_bytes, replayer.waits, shared.cap, yes(ended));
+        recorder.log_bytes, vcpus[1].landings, vcpus[1].land_steps, replayer.waits, shared.cap, yes(ended),
+        latency_max_ns(), latency_median_ns(), latency_count());
+    if (replay_mode == MODE_ICOUNT || replay_mode == MODE_PMC)
+        *len += (size_t)hs_snprintf(buf + *len, cap - *len, " replay.landing_margin=%lu replay.primary_count=%lu "
+                                    "replay.backup_count=%lu", vcpus[1].land_margin, vcpus[0].count, vcpus[1].count);
 }
 
 void run_core_finished(struct cpu *c)
@@ -180,6 +188,10 @@ void run_core_finished(struct cpu *c)
 /* REPLAY=auto takes the best mode this machine offers; a forced mode it cannot do is refused. */
 static void choose_replay(void)
 {
+    /* Detected by use, before the guests exist: the counters are the machine's, not the config's. */
+    static char icount_why[200], pmc_why[200];
+    bool icount_ok = icount_detect(icount_why, sizeof(icount_why));
+    hs_snprintf(pmc_why, sizeof(pmc_why), "this build drives no PMU");
     switch (cfg.replay) {
     case REPLAY_OFF:
     case REPLAY_INDEPENDENT:
@@ -190,14 +202,28 @@ static void choose_replay(void)
             return;
         break;
     case REPLAY_ICOUNT:
+        if (!icount_ok) {
+            kprintf("hindsight: FATAL: replay=icount is not possible on this machine: %s. Use replay=exit or "
+                    "replay=auto\n", icount_why);
+            fail_run("config-error");
+        }
+        replay_mode = MODE_ICOUNT;
+        kprintf("hindsight: replay mode icount (forced: guest instructions counted by the VMX preemption timer)\n");
+        break;
     case REPLAY_PMC:
-        kprintf("hindsight: FATAL: replay=%s: this build has no counter-based landing yet; use replay=exit or "
-                "replay=auto\n", config_replay_name(cfg.replay));
+        kprintf("hindsight: FATAL: replay=pmc is not possible on this machine: %s. Use replay=exit or "
+                "replay=auto\n", pmc_why);
         fail_run("config-error");
     case REPLAY_AUTO:
-        replay_mode = MODE_EXIT;
-        kprintf("hindsight: replay mode exit (auto: interrupts at instruction-synchronous exits; counter-based "
-                "modes are not in this build)\n");
+        if (icount_ok) {
+            replay_mode = MODE_ICOUNT;
+            kprintf("hindsight: replay mode icount (auto: no working performance counter (%s); the VMX preemption "
+                    "timer counts guest instructions exactly on this one-CPU emulator)\n", pmc_why);
+        } else {
+            replay_mode = MODE_EXIT;
+            kprintf("hindsight: replay mode exit (auto: no working performance counter (%s); no exact instruction "
+                    "count (%s): interrupts are delivered at instruction-synchronous exits)\n", pmc_why, icount_why);
+        }
         break;
     default:
         replay_mode = MODE_EXIT;
@@ -313,6 +339,9 @@ void vmm_main(uint32_t magic, uint64_t mbi)
         v->rtc_epoch = cfg.rtc_epoch;
         v->con_hash = HS_FNV32_INIT;
         v->mode = replay_mode == MODE_OFF ? VCPU_PLAIN : i == 0 ? VCPU_RECORD : VCPU_REPLAY;
+        v->counter = replay_mode == MODE_ICOUNT ? CNT_ICOUNT : replay_mode == MODE_PMC ? CNT_PMC : CNT_EXIT;
+        v->land_margin = cfg.landing_margin_set ? cfg.landing_margin : LANDING_MARGIN_ICOUNT;
+        v->land_max_steps = LANDING_MAX_STEPS;
         v->rec = &recorder;
         v->rp = &replayer;
         v->peer = &vcpus[i ^ 1];
