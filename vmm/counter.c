@@ -3,7 +3,9 @@
  * own tick; V=0 and V=1 both exit before the first guest instruction. */
 #include "counter.h"
 #include "console.h"
+#include "cpu.h"
 #include "lib.h"
+#include "pmu.h"
 #include "vmcs.h"
 #include "vmx.h"
 #include "x86.h"
@@ -36,10 +38,29 @@ bool icount_detect(char *why, size_t whylen)
     return true;
 }
 
+bool counter_vcpu_setup(struct vcpu *v, char *why, size_t whylen)
+{
+    static bool core_ready[CPU_MAX];
+    if (v->counter != CNT_PMC)
+        return true;
+    if (!core_ready[v->cpu->id]) {
+        if (!pmu_cpu_init(why, whylen))
+            return false;
+        core_ready[v->cpu->id] = true;
+    }
+    return pmu_vmcs_setup(&v->entry_ctls, why, whylen);
+}
+
 void counter_before_entry(struct vcpu *v)
 {
-    if (v->counter == CNT_ICOUNT)
+    if (v->counter == CNT_ICOUNT) {
         v->timer_entry = vmread(VMCS_PREEMPTION_TIMER);
+    } else if (v->counter == CNT_PMC) {
+        /* Per core, not per vCPU: each entry starts a new interval, so two vCPUs sharing the core
+         * never see each other's branches. */
+        pmu_arm(v->pmc_run_for);
+        v->pmc_run_for = 0;
+    }
 }
 
 void counter_after_exit(struct vcpu *v)
@@ -48,5 +69,10 @@ void counter_after_exit(struct vcpu *v)
         uint64_t s = vmread(VMCS_PREEMPTION_TIMER);
         if (v->timer_entry > s)
             v->count += v->timer_entry - s - 1;
+    } else if (v->counter == CNT_PMC) {
+        v->count += pmu_read();
+        v->pmi = pmu_overflowed();
+        if (v->pmi)
+            pmu_ack();
     }
 }

@@ -11,6 +11,9 @@
  * must advance exactly once per instruction (one emulated CPU in Bochs; two CPUs tick in rounds of
  * five, real hardware never does). False with the reason in why. */
 bool icount_detect(char *why, size_t whylen);
+/* With v's VMCS current, on the core it runs on: guest-only branch counting for pmc mode (a no-op
+ * in the other modes); false with the reason in why. */
+bool counter_vcpu_setup(struct vcpu *v, char *why, size_t whylen);
 /* Just before a VM entry of a counter-mode vCPU: notes where its counter starts. */
 void counter_before_entry(struct vcpu *v);
 /* Just after the VM exit: adds what the guest executed since the entry to v->count. */

@@ -14,6 +14,7 @@
 #include "lib.h"
 #include "msr.h"
 #include "nd.h"
+#include "pmu.h"
 #include "vcpu.h"
 #include "vmcs.h"
 #include "vmx.h"
@@ -315,8 +316,12 @@ static void h_exception_nmi(struct vcpu *v, uint64_t q)
         return; /* a step, a breakpoint, or an exception during a step: the debugger's */
     uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
     if ((info & INTR_INFO_VALID) && (info & (7u << 8)) == INTR_TYPE_NMI) {
-        /* A host NMI (chipset error, watchdog) while the guest ran: the platform's, not the guest's. */
-        v->host_nmis++;
+        /* The pmc counter's overflow interrupt (a landing's run ended: land.c looks at the count),
+         * or a host NMI (chipset error, watchdog) while the guest ran: the platform's, not the guest's. */
+        if (!v->pmi)
+            v->host_nmis++;
+        if (v->counter == CNT_PMC)
+            pmu_unblock_nmi();
         return;
     }
     kprintf("hindsight: %s: unexpected exception exit (interruption info 0x%x, qualification 0x%lx)\n", v->name, info,

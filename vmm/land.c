@@ -129,6 +129,8 @@ bool land_before_entry(struct vcpu *v)
     case LAND_RUN:
         if (v->counter == CNT_ICOUNT)
             set_timer_at_most(run_for + 1); /* a timer armed with V exits after V-1 instructions */
+        else
+            v->pmc_run_for = run_for; /* the counter's overflow interrupt, armed at the entry */
         break;
     case LAND_ARRIVED:
         /* Already there (no instruction since the last exit): an exit before the first instruction,

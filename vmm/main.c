@@ -15,6 +15,7 @@
 #include "mb2.h"
 #include "msr.h"
 #include "paging.h"
+#include "pmu.h"
 #include "palloc.h"
 #include "platform.h"
 #include "run.h"
@@ -40,6 +41,7 @@ static struct guest_entry entry;
 static uint64_t cr3;
 static unsigned n_guests;
 static unsigned replay_mode = MODE_OFF;
+static struct pmu_info pmu;
 static struct hs_shared shared;
 static struct recorder recorder;
 static struct replayer replayer;
@@ -99,12 +101,23 @@ static void load_config(void)
     console_set_sinks(cfg.console);
 }
 
+/* The replay mode's counter on v's core and in its VMCS; false after saying why. */
+static bool counter_ready(struct vcpu *v)
+{
+    char why[160];
+    if (counter_vcpu_setup(v, why, sizeof(why)))
+        return true;
+    kprintf("hindsight: FATAL: %s: the branch counter cannot be set up: %s\n", v->name, why);
+    return false;
+}
+
 static void ap_main(void *arg)
 {
     struct cpu *c = arg;
     cpu_init_descriptors(c);
     struct vcpu *v = c->run[0];
-    if (vmx_enable(&pa, &cfg, c->id) || vmx_setup_vmcs(v, &pa, entry.eip, entry.ebx, entry.esi)) {
+    if (vmx_enable(&pa, &cfg, c->id) || vmx_setup_vmcs(v, &pa, entry.eip, entry.ebx, entry.esi) ||
+        !counter_ready(v)) {
         vcpu_stop(v, "vmx-unavailable");
         vcpu_finish(v);
         run_core_finished(c);
@@ -190,8 +203,8 @@ static void choose_replay(void)
 {
     /* Detected by use, before the guests exist: the counters are the machine's, not the config's. */
     static char icount_why[200], pmc_why[200];
+    bool pmc_ok = pmu_detect(&pmu, pmc_why, sizeof(pmc_why));
     bool icount_ok = icount_detect(icount_why, sizeof(icount_why));
-    hs_snprintf(pmc_why, sizeof(pmc_why), "this build drives no PMU");
     switch (cfg.replay) {
     case REPLAY_OFF:
     case REPLAY_INDEPENDENT:
@@ -211,11 +224,22 @@ static void choose_replay(void)
         kprintf("hindsight: replay mode icount (forced: guest instructions counted by the VMX preemption timer)\n");
         break;
     case REPLAY_PMC:
-        kprintf("hindsight: FATAL: replay=pmc is not possible on this machine: %s. Use replay=exit or "
-                "replay=auto\n", pmc_why);
-        fail_run("config-error");
+        if (!pmc_ok) {
+            kprintf("hindsight: FATAL: replay=pmc is not possible on this machine: %s. Use replay=exit or "
+                    "replay=auto\n", pmc_why);
+            fail_run("config-error");
+        }
+        replay_mode = MODE_PMC;
+        kprintf("hindsight: replay mode pmc (forced: %s, retired conditional branches, event %02x umask %02x, "
+                "margin %u)\n", pmu.model.name, pmu.model.event, pmu.model.umask, pmu.model.margin);
+        break;
     case REPLAY_AUTO:
-        if (icount_ok) {
+        if (pmc_ok) {
+            replay_mode = MODE_PMC;
+            kprintf("hindsight: replay mode pmc (auto: %s counts retired conditional branches, event %02x umask "
+                    "%02x; checked by use: %lu and %lu branches counted)\n", pmu.model.name, pmu.model.event,
+                    pmu.model.umask, pmu.counted[0], pmu.counted[1]);
+        } else if (icount_ok) {
             replay_mode = MODE_ICOUNT;
             kprintf("hindsight: replay mode icount (auto: no working performance counter (%s); the VMX preemption "
                     "timer counts guest instructions exactly on this one-CPU emulator)\n", pmc_why);
@@ -340,7 +364,8 @@ void vmm_main(uint32_t magic, uint64_t mbi)
         v->con_hash = HS_FNV32_INIT;
         v->mode = replay_mode == MODE_OFF ? VCPU_PLAIN : i == 0 ? VCPU_RECORD : VCPU_REPLAY;
         v->counter = replay_mode == MODE_ICOUNT ? CNT_ICOUNT : replay_mode == MODE_PMC ? CNT_PMC : CNT_EXIT;
-        v->land_margin = cfg.landing_margin_set ? cfg.landing_margin : LANDING_MARGIN_ICOUNT;
+        v->land_margin = cfg.landing_margin_set ? cfg.landing_margin
+                         : replay_mode == MODE_PMC ? pmu.model.margin : LANDING_MARGIN_ICOUNT;
         v->land_max_steps = LANDING_MAX_STEPS;
         v->rec = &recorder;
         v->rp = &replayer;
@@ -380,7 +405,7 @@ void vmm_main(uint32_t magic, uint64_t mbi)
     }
     for (unsigned i = 0; i < cpus[0].nrun; i++) {
         struct vcpu *v = cpus[0].run[i];
-        if (vmx_setup_vmcs(v, &pa, entry.eip, entry.ebx, entry.esi)) {
+        if (vmx_setup_vmcs(v, &pa, entry.eip, entry.ebx, entry.esi) || !counter_ready(v)) {
             vcpu_stop(v, "vmx-unavailable");
             vcpu_finish(v);
         }

@@ -99,7 +99,8 @@ struct vcpu {
     enum vcpu_counter counter;
     uint64_t count;                  /* the counter: guest instructions (icount) or branches (pmc) */
     uint64_t timer_entry;            /* preemption timer value at the last entry (icount) */
-    uint64_t pmc_entry;              /* PMC0 value at the last entry (pmc) */
+    uint64_t pmc_run_for;            /* pmc: branches until the counter's interrupt at the next entry (0: none) */
+    bool pmi;                        /* pmc: the counter overflowed during the last guest run */
     bool async_pos;                  /* this exit is an asynchronous position (pos.async set) */
     const char *stop_request;        /* the Primary stops at its next synchronous position */
     /* The Backup's landing on the next asynchronous event (replay/landing.h). */
