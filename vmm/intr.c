@@ -99,6 +99,7 @@ void intr_arm_timer(struct vcpu *v, uint64_t slice_tsc)
 enum exit_result intr_before_entry(struct vcpu *v)
 {
     bool positioned = v->mode == VCPU_PLAIN || v->at_position || v->async_pos;
+    uint64_t rx_before = v->rx_bytes;
     if (positioned) {
         if (v->mode == VCPU_REPLAY) {
             nd_replay_devices(v);
@@ -111,8 +112,12 @@ enum exit_result intr_before_entry(struct vcpu *v)
         }
         if (v->stopping)
             return EXIT_RESUME;
-        /* The UART's line follows its own state, which only guest I/O and received bytes change. */
-        pic_set_irq(&v->pic, IRQ_COM1, uart_irq_pending(&v->com1));
+        /* The UART's line follows its own state, which only guest I/O (at synchronous exits) and
+         * received bytes (logged) change: updated only where one of them happened, so that a
+         * counter-mode Primary's unlogged asynchronous exits never latch an edge the Backup,
+         * which stops only where something was logged, would not. */
+        if (v->mode == VCPU_PLAIN || v->at_position || v->rx_bytes != rx_before)
+            pic_set_irq(&v->pic, IRQ_COM1, uart_irq_pending(&v->com1));
     }
     bool pending = pic_pending(&v->pic);
     enum intr_action a =

@@ -1,6 +1,7 @@
 /* See land.h. The state machine itself (replay/landing.c) is pure and hosted-tested; this file
  * reads the Backup's counter and registers and arms the hardware for what it decides. */
 #include "land.h"
+#include "console.h"
 #include "dbg.h"
 #include "nd.h"
 #include "tfstep.h"
@@ -24,13 +25,41 @@ static const struct hs_event *next_async(struct vcpu *v)
     return e;
 }
 
+/* The Backup's last stops on its way to an event, for the divergence report. */
+#define TRAIL 16
+static struct {
+    uint64_t count, rip;
+    uint16_t reason;
+    char how; /* what the next entry did: 'r' run, 's' TF step, 'm' MTF step, 't' timer step, '0' stop before */
+} trail[TRAIL];
+static unsigned trail_n;
+
+static void note(struct vcpu *v, char how)
+{
+    unsigned i = (trail_n - 1) % TRAIL;
+    if (trail_n && trail[i].count == v->count && trail[i].rip == vmread(VMCS_GUEST_RIP) && !trail[i].how) {
+        trail[i].how = how;
+        return;
+    }
+    i = trail_n++ % TRAIL;
+    trail[i].count = v->count;
+    trail[i].rip = vmread(VMCS_GUEST_RIP);
+    trail[i].reason = (uint16_t)v->exit_reason;
+    trail[i].how = how;
+}
+
 static void diverge(struct vcpu *v, const struct hs_event *e, const char *what, const struct hs_regs *r)
 {
     v->rp->mm = (struct hs_mismatch){ e->seq, what, *e,
                                       { v->exit_seq, r->rip, hs_digest(r), v->con_hash, 0, 1, v->count }, EV_NONE };
     v->rp->diverged = true;
-    land_end(&v->land);
     nd_diverged(v);
+    kprintf("  landing: target count %lu, the Backup at %lu after %lu steps (margin %lu); its last stops:\n",
+            e->aux, v->count, v->land.steps, v->land.margin);
+    for (unsigned k = trail_n > TRAIL ? trail_n - TRAIL : 0; k < trail_n; k++)
+        kprintf("    count %lu rip 0x%lx after exit %u, then %c\n", trail[k % TRAIL].count, trail[k % TRAIL].rip,
+                trail[k % TRAIL].reason, trail[k % TRAIL].how ? trail[k % TRAIL].how : '-');
+    land_end(&v->land);
 }
 
 static void end_step(struct vcpu *v)
@@ -52,6 +81,7 @@ void land_after_exit(struct vcpu *v)
     const struct hs_event *e = next_async(v);
     if (!e)
         return;
+    note(v, 0);
     struct hs_regs r;
     vcpu_regs(v, &r);
     uint64_t d = hs_digest(&r), run_for;
@@ -125,6 +155,7 @@ bool land_before_entry(struct vcpu *v)
     uint64_t run_for = 0;
     enum land_action a = land_next(&v->land, v->count, r.rip, hs_digest(&r), &run_for);
     bool event_pending = vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
+    note(v, a == LAND_RUN ? 'r' : a == LAND_ARRIVED || event_pending ? '0' : v->mtf ? 'm' : 's');
     switch (a) {
     case LAND_RUN:
         if (v->counter == CNT_ICOUNT)

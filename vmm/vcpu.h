@@ -111,6 +111,7 @@ struct vcpu {
     struct tfstep land_tf;
     bool mtf;                        /* step with the monitor trap flag (the CPU offers it) */
     uint64_t landings, land_steps;   /* events landed; single-steps they took */
+    uint64_t rx_bytes;               /* bytes received on COM1 (from the console or the log) */
     uint64_t irq0_due;               /* PIT time the pending timer interrupt was due (0: none) */
 
     struct recorder *rec;            /* VCPU_RECORD */
