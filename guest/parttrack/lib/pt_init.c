@@ -42,27 +42,6 @@ static void select_mode(void)
 	}
 }
 
-static void fork_prepare(void)
-{
-	pthread_mutex_lock(&pt_lock);
-}
-
-static void fork_parent(void)
-{
-	pthread_mutex_unlock(&pt_lock);
-}
-
-static void fork_child(void)
-{
-	pthread_mutex_unlock(&pt_lock);
-	if (pt_shm_recreate_after_fork() < 0) {
-		pt_warn("forked child %d is not tracked: cannot create its state file", getpid());
-		return;
-	}
-	pt_thread_after_fork();
-	pt_agent_start();
-}
-
 __attribute__((constructor)) static void pt_init(void)
 {
 	if (getenv("PARTTRACK_DISABLE"))
@@ -76,7 +55,7 @@ __attribute__((constructor)) static void pt_init(void)
 	pt_thread_register(0);
 	pt_hook_all();
 	pthread_mutex_unlock(&pt_lock);
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	pt_fork_init();
 	pt_ready = 1;
 	__atomic_store_n(&pt_hdr->magic, PT_MAGIC, __ATOMIC_RELEASE);
 	pt_agent_start();

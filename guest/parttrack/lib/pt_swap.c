@@ -249,7 +249,9 @@ static void do_swap(struct pt_request *r)
 		waited = now_ms() - t0;
 		if (!inside[0])
 			break;
-		if (waited >= r->timeout_ms) {
+		/* a fork waits for pt_lock: give up rather than hold the program up */
+		int forking = atomic_load(&pt_fork_pending) > 0;
+		if (forking || waited >= r->timeout_ms) {
 			for (size_t i = 0; i < nm; i++)
 				atomic_store(&mv[i].b->target, orig[i]);
 			open_gate();
@@ -260,6 +262,10 @@ static void do_swap(struct pt_request *r)
 				atomic_store(&pt_hdr->nobjs, nobjs_before);
 			free(orig);
 			free(mv);
+			if (forking)
+				return fail(r, EAGAIN, "refused: the process forked while the swap waited "
+					    "for %s to be left (%s); nothing changed, try again",
+					    oo->name, inside);
 			return fail(r, EBUSY, "refused: after %lu ms threads are still inside %s: %s",
 				    (unsigned long)waited, oo->name, inside);
 		}
