@@ -1,6 +1,7 @@
 /* Start-up: map the shared file, hook the PLT slots of every part, start the
  * helper thread.  Runs as a constructor of the preloaded library, before
  * main() and on the main thread. */
+#include <dlfcn.h>
 #include <linux/membarrier.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,4 +65,24 @@ __attribute__((constructor)) static void pt_init(void)
 __attribute__((destructor)) static void pt_fini(void)
 {
 	pt_shm_unlink();
+}
+
+/* _exit skips destructors: a forked child leaving that way (the usual end of a
+ * worker, Python's os._exit) would leave its state file behind in /dev/shm.
+ * In a vfork child the header still names the parent, so nothing is removed. */
+void _exit(int status)
+{
+	static void (*real)(int);
+	pt_shm_unlink();
+	if (!real)
+		real = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
+	if (real)
+		real(status);
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+void _Exit(int status)
+{
+	_exit(status);
 }
