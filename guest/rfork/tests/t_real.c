@@ -92,9 +92,6 @@ static pid_t sweep_children(pid_t skip)
     }
     if (d)
         closedir(d);
-    int st;
-    while (waitpid(-1, &st, WNOHANG) > 0)
-        ;
     return bad;
 }
 
