@@ -59,8 +59,6 @@ PT_HIDDEN void pt_thread_drop_below(struct pt_thread *t, uint64_t sp);
 PT_HIDDEN void pt_thread_unhijack(struct pt_thread *t);
 /* Re-installs our return label in the slots of frames that survived a catch. */
 PT_HIDDEN void pt_thread_rehijack(struct pt_thread *t);
-/* In a forked child: frees every record except the caller's. */
-PT_HIDDEN void pt_thread_after_fork(void);
 
 /* pt_objects.c */
 #include <link.h>
