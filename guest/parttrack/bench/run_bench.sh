@@ -5,7 +5,8 @@ set -eu
 : "${PT_BUILD:?PT_BUILD must point at the build directory}"
 B="$PT_BUILD/bench"
 N=${PT_BENCH_CALLS:-10000000}
-run() { "$@" "$B/bench_call" "$N" 7 ${MODE:-}; }
+R=${PT_BENCH_ROUNDS:-7}
+run() { "$@" "$B/bench_call" "$N" "$R" ${MODE:-}; }
 PRE="LD_PRELOAD=$PT_BUILD/libparttrack.so"
 
 plain=$(run env)
