@@ -214,6 +214,24 @@ m_tree() {
 	[ -z "$why" ] && pass $n || fail $n "$why"
 }
 
+# the tree views' bad input: clear errors, usage errors exit 2
+m_tree_bad_input() {
+	local n=tree_views_bad_input why="" out rc
+	out=$("$PT" status -r abc 2>&1); rc=$?
+	[ $rc = 1 ] && echo "$out" | grep -q "'abc' is not a process id" || why+=" status -r abc: $rc [$out];"
+	out=$("$PT" status -r 2>&1); rc=$?
+	[ $rc = 2 ] && echo "$out" | grep -q "usage: parttrack status \[-b\] \[-r\] PID" || why+=" status -r: $rc [$out];"
+	out=$("$PT" status -x 1 2>&1); rc=$?
+	[ $rc = 2 ] || why+=" status -x: $rc [$out];"
+	out=$("$PT" list -x 2>&1); rc=$?
+	[ $rc = 2 ] && echo "$out" | grep -q "usage: parttrack list \[-t\]" || why+=" list -x: $rc [$out];"
+	out=$("$PT" status -r $$ 2>&1); rc=$?
+	[ $rc = 1 ] && echo "$out" | grep -q "not tracked" || why+=" status -r of an untracked pid: $rc [$out];"
+	out=$("$PT" run -- /nonexistent/prog 2>&1); rc=$?
+	[ $rc = 127 ] && echo "$out" | grep -q "cannot run '/nonexistent/prog'" || why+=" run of a missing program: $rc [$out];"
+	[ -z "$why" ] && pass $n || fail $n "$why"
+}
+
 # exec into an image that is not tracked: the old image's file must not be shown as live
 m_exec_untracked() {
 	local n=exec_into_untracked_image_not_shown why="" tag="ex.$$" i out
@@ -297,6 +315,7 @@ run_matrix() {
 	m_busybox
 	m_realprog
 	m_tree
+	m_tree_bad_input
 	m_exec_untracked
 	m_kill_target
 	m_kill_swap_cli
