@@ -294,11 +294,11 @@ m_kill_target_during_swap() {
 	local sp=$! t0=$SECONDS
 	sleep 0.3
 	kill -9 "$p"
-	wait $sp; local rc=$?
+	local rc; { wait $sp; rc=$?; } 2>/dev/null
 	[ $rc = 1 ] || why+=" swap exit $rc;"
 	[ $((SECONDS - t0)) -le 5 ] || why+=" swap took $((SECONDS - t0)) s to notice;"
 	grep -q "process $p exited while the swap was pending" "$TMP/q.swap" || why+=" message [$(cat "$TMP/q.swap")];"
-	wait "$p" 2>/dev/null
+	{ wait "$p"; } 2>/dev/null
 	local out; out=$("$PT" status "$p" 2>&1) && why+=" status of the dead process succeeded;"
 	"$PT" list > /dev/null
 	[ -e "/dev/shm/parttrack.$p" ] && why+=" list left the dead process's file;"
