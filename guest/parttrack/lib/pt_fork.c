@@ -13,8 +13,15 @@
  *  - a swap waiting for threads to leave a library gives up (nothing changed)
  *    as soon as a fork is pending, so fork never waits for a swap.
  * vfork and posix_spawn's clone run no handlers: their child shares the
- * parent's memory until it execs, and the new image starts its own tracking. */
+ * parent's memory until it execs, and the new image starts its own tracking.
+ *
+ * unshare and setns: entering a new user or mount namespace (and sharing less
+ * of the thread group) needs a single-threaded caller; our helper thread made
+ * `unshare -U` fail with EINVAL.  The helper is ended around those calls and
+ * started again after them. */
 #include <dlfcn.h>
+#include <errno.h>
+#include <sched.h>
 #include <pthread.h>
 #include <unistd.h>
 #include "pt_internal.h"
@@ -42,6 +49,7 @@ static void fork_child(void)
 	pthread_mutex_init(&pt_lock, &a);
 	pthread_mutexattr_destroy(&a);
 	atomic_store(&pt_fork_pending, 0);
+	pt_agent_forget();
 	if (pt_shm_recreate_after_fork() < 0) {
 		pt_warn("forked child %d is not tracked: cannot create its state file", getpid());
 		return;
@@ -77,4 +85,38 @@ pid_t _Fork(void)
 	else
 		fork_parent();
 	return p;
+}
+
+/* unshare flags the kernel grants only to a single-threaded caller
+ * (CLONE_NEWUSER implies CLONE_THREAD and CLONE_FS, CLONE_NEWNS implies CLONE_FS) */
+#define SOLO_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_FS | CLONE_THREAD | CLONE_SIGHAND | CLONE_VM)
+
+int unshare(int flags)
+{
+	static int (*real)(int);
+	if (!real)
+		real = (int (*)(int))dlsym(RTLD_NEXT, "unshare");
+	if (!pt_ready || !(flags & SOLO_FLAGS))
+		return real(flags);
+	pt_agent_stop();
+	int rc = real(flags);
+	int e = errno;
+	pt_agent_start();
+	errno = e;
+	return rc;
+}
+
+int setns(int fd, int nstype)
+{
+	static int (*real)(int, int);
+	if (!real)
+		real = (int (*)(int, int))dlsym(RTLD_NEXT, "setns");
+	if (!pt_ready || (nstype && !(nstype & (CLONE_NEWUSER | CLONE_NEWNS))))
+		return real(fd, nstype);
+	pt_agent_stop(); /* nstype 0: the kind of namespace is known only to the kernel */
+	int rc = real(fd, nstype);
+	int e = errno;
+	pt_agent_start();
+	errno = e;
+	return rc;
 }

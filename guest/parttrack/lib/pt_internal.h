@@ -104,12 +104,16 @@ PT_HIDDEN void pt_swap_run(struct pt_request *r);
 /* pt_fork.c */
 /* Installs the fork handlers (prepare/parent/child). */
 PT_HIDDEN void pt_fork_init(void);
-/* Number of forks waiting for pt_lock: a waiting swap gives up when non-zero. */
+/* Forks (or helper stops) pending: a swap waiting for threads gives up when non-zero. */
 extern PT_HIDDEN _Atomic int pt_fork_pending;
 
 /* pt_agent.c */
 /* Starts the helper thread that serves requests from the CLI. */
 PT_HIDDEN int pt_agent_start(void);
+/* Ends the helper thread and waits until it is gone (a waiting swap gives up). */
+PT_HIDDEN void pt_agent_stop(void);
+/* In a forked child: the helper thread is the parent's, not ours. */
+PT_HIDDEN void pt_agent_forget(void);
 
 /* pt_interpose.c */
 /* Real libc/libdl entry points we wrap, resolved with RTLD_NEXT. */

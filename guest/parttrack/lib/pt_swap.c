@@ -249,7 +249,8 @@ static void do_swap(struct pt_request *r)
 		waited = now_ms() - t0;
 		if (!inside[0])
 			break;
-		/* a fork waits for pt_lock: give up rather than hold the program up */
+		/* a fork waits for pt_lock (an unshare for this thread): give up
+		 * rather than hold the program up */
 		int forking = atomic_load(&pt_fork_pending) > 0;
 		if (forking || waited >= r->timeout_ms) {
 			for (size_t i = 0; i < nm; i++)
@@ -263,8 +264,8 @@ static void do_swap(struct pt_request *r)
 			free(orig);
 			free(mv);
 			if (forking)
-				return fail(r, EAGAIN, "refused: the process forked while the swap waited "
-					    "for %s to be left (%s); nothing changed, try again",
+				return fail(r, EAGAIN, "refused: the process forked (or changed namespace) "
+					    "while the swap waited for %s to be left (%s); nothing changed, try again",
 					    oo->name, inside);
 			return fail(r, EBUSY, "refused: after %lu ms threads are still inside %s: %s",
 				    (unsigned long)waited, oo->name, inside);

@@ -214,6 +214,15 @@ m_tree() {
 	[ -z "$why" ] && pass $n || fail $n "$why"
 }
 
+# unshare(CLONE_NEWUSER) needs a single-threaded caller: the helper thread is
+# ended around it and started again, so the program sees no difference
+m_unshare() {
+	local n=unshare_user_namespace r
+	r=$(need /usr/bin/unshare /usr/bin/bash) || { skip $n "$r"; return; }
+	unshare -Ur true 2>/dev/null || { skip $n "user namespaces are not available here (unshare -Ur true fails untracked)"; return; }
+	mrun $n 20 "$(printf 'in-ns 0\nhi')" /usr/bin/unshare -Ur /usr/bin/bash -c 'echo in-ns $(id -u); x=$(echo $(echo hi)); echo $x'
+}
+
 # the tree views' bad input: clear errors, usage errors exit 2
 m_tree_bad_input() {
 	local n=tree_views_bad_input why="" out rc
@@ -313,6 +322,7 @@ run_matrix() {
 	m_perl
 	m_gzip_xz
 	m_busybox
+	m_unshare
 	m_realprog
 	m_tree
 	m_tree_bad_input
