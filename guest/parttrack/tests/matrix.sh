@@ -190,6 +190,7 @@ m_realprog() {
 	mrun signals_during_tracked_calls 60 $'~^self thread [0-9]+ depth=0 [^\n]*\nsignal ok$' "$T/realprog" signal
 	mrun siglongjmp_out_of_tracked_call 30 $'~^self thread [0-9]+ depth=0 in=realprog unwound=3 [^\n]*\nsigjmp ok$' "$T/realprog" sigjmp
 	mrun dlopen_dlclose_200_times 30 "~dlloop ok$" "$T/realprog" dlloop
+	mrun fork_then_dlopen_in_both_private_stubs 30 "~forkdl ok$" "$T/realprog" forkdl
 }
 
 # status -r / list -t: every process of a tracked tree is shown under its parent

@@ -176,6 +176,42 @@ static int dlloop(void)
 	return bad;
 }
 
+/* parent and child each dlopen the plug-in after the fork, child first: both
+ * create a binding at the same index, whose stub must be private to each (a
+ * stub memfd shared with the parent had the child call through the parent's
+ * binding pointer) */
+static int fork_dlopen(void)
+{
+	int up[2], down[2];
+	if (pipe(up) || pipe(down))
+		return 1;
+	pid_t c = fork();
+	if (c == 0) {
+		char b;
+		void *junk[64]; /* the child's heap differs from the parent's, in every size class */
+		for (int i = 0; i < 64; i++)
+			junk[i] = malloc((size_t)(16 + 16 * i));
+		void *h = dlopen(getenv("PLUG"), RTLD_NOW);
+		int (*run)(int) = h ? (int (*)(int))dlsym(h, "plug_run") : NULL;
+		int bad = !run || run(1) != 4;
+		if (write(up[1], "x", 1) != 1 || read(down[0], &b, 1) != 1)
+			bad = 1;
+		for (int i = 0; run && i < 100; i++)
+			bad += run(i) != 2 * (i + 1);
+		for (int i = 0; i < 64; i++)
+			free(junk[i]);
+		exit(bad ? 1 : 0);
+	}
+	char b;
+	int bad = read(up[0], &b, 1) != 1;
+	void *h = dlopen(getenv("PLUG"), RTLD_NOW);
+	int (*run)(int) = h ? (int (*)(int))dlsym(h, "plug_run") : NULL;
+	for (int i = 0; run && i < 100; i++)
+		bad += run(i) != 2 * (i + 1);
+	bad += !run || write(down[1], "x", 1) != 1;
+	return bad + run_wait(c);
+}
+
 /* prints this process's own tracked state through the CLI (popen: posix_spawn) */
 static void self_status(void)
 {
@@ -210,8 +246,10 @@ int main(int argc, char **argv)
 		bad = sigjumps();
 	else if (strcmp(m, "dlloop") == 0)
 		bad = dlloop();
+	else if (strcmp(m, "forkdl") == 0)
+		bad = fork_dlopen();
 	else {
-		fprintf(stderr, "usage: realprog nested [D]|forkthreads|spawn|signal|sigjmp|dlloop\n");
+		fprintf(stderr, "usage: realprog nested [D]|forkthreads|spawn|signal|sigjmp|dlloop|forkdl\n");
 		return 2;
 	}
 	if (!bad)
