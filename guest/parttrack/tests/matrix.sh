@@ -137,6 +137,41 @@ EOF
 	mrun $n 60 "py [0, 1, 2, 3] sub 7" /usr/bin/python3 "$TMP/t.py"
 }
 
+# worker pools of each start method (fork, spawn, forkserver)
+m_python_pool() {
+	local n=python3_multiprocessing_pools r
+	r=$(need /usr/bin/python3) || { skip $n "$r"; return; }
+	cat > "$TMP/mp.py" <<'EOF'
+import multiprocessing as mp, zlib
+def f(x):
+    return len(zlib.compress(bytes(range(256)) * x))
+if __name__ == "__main__":
+    for method in ("fork", "spawn", "forkserver"):
+        with mp.get_context(method).Pool(3) as p:
+            print(method, sum(p.map(f, range(1, 40))))
+EOF
+	mrun $n 90 "$(printf 'fork 12641\nspawn 12641\nforkserver 12641')" /usr/bin/python3 "$TMP/mp.py"
+}
+
+# a tracked child killed by a signal cannot remove its state file; the tracked
+# parent that reaps it (bash's waitpid, python's os.waitpid) removes it
+m_killed_child_files() {
+	local n=killed_children_state_files_removed r why="" p
+	r=$(need /usr/bin/bash /usr/bin/python3 /usr/bin/sleep) || { skip $n "$r"; return; }
+	mrun ${n}_bash_run 30 "~^[0-9]+$" /usr/bin/bash -c \
+		'sleep 30 & p=$!; until [ -e /dev/shm/parttrack.$p ]; do :; done; kill -TERM $p; wait $p; echo $p'
+	p=$(cat "$TMP/${n}_bash_run.out")
+	[ -n "$p" ] && [ -e "/dev/shm/parttrack.$p" ] && why+=" bash: the file of its killed child $p is left;"
+	mrun ${n}_python_run 30 "~^[0-9]+$" /usr/bin/python3 -c '
+import os, subprocess, time
+c = subprocess.Popen(["/usr/bin/sleep", "30"])
+while not os.path.exists("/dev/shm/parttrack.%d" % c.pid): time.sleep(0.01)
+c.kill(); c.wait(); print(c.pid)'
+	p=$(cat "$TMP/${n}_python_run.out")
+	[ -n "$p" ] && [ -e "/dev/shm/parttrack.$p" ] && why+=" python3: the file of its killed child $p is left;"
+	[ -z "$why" ] && pass $n || fail $n "$why"
+}
+
 m_perl() {
 	local n=perl_fork_backticks_threads r
 	r=$(need /usr/bin/perl /bin/gzip) || { skip $n "$r"; return; }
@@ -320,6 +355,8 @@ run_matrix() {
 	m_bash
 	m_shim
 	m_python
+	m_python_pool
+	m_killed_child_files
 	m_perl
 	m_gzip_xz
 	m_busybox
