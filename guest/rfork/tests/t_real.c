@@ -152,6 +152,43 @@ static int run_interp(char *why, const char *interp, const char *flag, const cha
 static int t_python(char *why) { return run_interp(why, PYTHON, "-c", py_hasher); }
 static int t_perl(char *why) { return run_interp(why, PERL, "-e", pl_hasher); }
 
+/* Debian's static busybox shell reading commands from a pipe: the copy runs the
+ * commands of a file of its own, the original those that come down the pipe. */
+static int t_busybox_sh(char *why)
+{
+    if (need("/bin/busybox", why))
+        return T_SKIP;
+    int in[2];
+    CHECK(pipe(in) == 0, "pipe");
+    const char *argv[] = { "/bin/busybox", "sh", NULL };
+    int o = open_out("bb.out");
+    pid_t t = spawn(argv, in[0], o, -1);
+    close(o);
+    close(in[0]);
+    CHECK(t > 0, "spawn");
+    CHECK(write(in[1], "x=7; echo ready $x\n", 19) == 19, "write");
+    CHECK(wait_lines(path_of("bb.out"), 1, 20000) == 0, "busybox sh did not start");
+    CHECK(wait_state(t, "S", 5000) == 0, "busybox sh not blocked in read");
+    const char *cin = make_file("bb.cin", "echo copy $((x + 1))\n");
+    char pid[16], out[4096], err[4096];
+    snprintf(pid, sizeof pid, "%d", (int)t);
+    int rc = rfork_cli(out, err, sizeof out,
+                       (const char *const[]){ "-i", cin, "-o", path_of("bb.cout"), pid, NULL });
+    CHECK(rc == 0, "rfork exited %d: %s", rc, err);
+    pid_t copy = (pid_t)atoi(out);
+    int st;
+    CHECK(reap(copy, &st, 20000) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "copy did not end cleanly");
+    char *c = slurp(path_of("bb.cout"));
+    CHECK(!strcmp(c, "copy 8\n"), "copy wrote '%s' (want its own command run with the shell's x=7)", c);
+    CHECK(untouched(t), "target left stopped or traced");
+    CHECK(write(in[1], "echo orig $x\n", 13) == 13, "write");
+    close(in[1]);
+    CHECK(reap(t, &st, 20000) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "busybox sh did not end cleanly");
+    c = slurp(path_of("bb.out"));
+    CHECK(!strcmp(c, "ready 7\norig 7\n"), "original wrote '%s'", c);
+    return T_PASS;
+}
+
 /* python3 with a second thread: refused up front with the reason; untouched */
 static int t_python_threads(char *why)
 {
@@ -383,6 +420,7 @@ const struct test real_tests[] = {
     { "real-python3-blocked-in-buffered-read", t_python },
     { "real-perl-blocked-in-buffered-read", t_perl },
     { "real-python3-with-thread-refused", t_python_threads },
+    { "real-busybox-static-sh-blocked-in-read", t_busybox_sh },
     { "real-target-inside-shell-pipeline", t_pipeline },
     { "real-target-forking-at-duplication", t_forker },
     { "real-rfork-terminated-mid-duplication", t_killed_term },
