@@ -17,9 +17,17 @@ static void reaped(pid_t pid, int status)
 {
 	if (pid <= 0 || !WIFSIGNALED(status))
 		return;
+	/* often called from a SIGCHLD handler (bash): async-signal-safe calls only,
+	 * so the path is built by hand rather than with pt_shm_path's snprintf */
 	int e = errno;
-	char path[128];
-	pt_shm_path(path, sizeof path, (int)pid);
+	char path[64] = "/dev/shm/parttrack.", digits[16];
+	int n = 0;
+	for (unsigned v = (unsigned)pid; v; v /= 10)
+		digits[n++] = (char)('0' + v % 10);
+	size_t k = sizeof "/dev/shm/parttrack." - 1;
+	while (n)
+		path[k++] = digits[--n];
+	path[k] = 0;
 	if (kill(pid, 0) < 0 && errno == ESRCH)
 		unlink(path);
 	errno = e;
