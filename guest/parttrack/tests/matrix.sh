@@ -234,7 +234,7 @@ m_tree() {
 	PT_MATRIX_TAG=$tag "$PT" run -- /usr/bin/bash -c '(sleep 20; :) & sleep 20 & wait' \
 		> /dev/null 2> "$TMP/tree.err" &
 	local root=$! s=""
-	for i in $(seq 100); do
+	for i in $(seq 400); do
 		s=$("$PT" status -r "$root" 2>/dev/null | grep -c '^process ')
 		[ "$s" = 4 ] && break
 		sleep 0.05
@@ -282,7 +282,7 @@ m_exec_untracked() {
 	local n=exec_into_untracked_image_not_shown why="" tag="ex.$$" i out
 	PT_MATRIX_TAG=$tag "$PT" run -- /usr/bin/env -u LD_PRELOAD /usr/bin/sleep 20 &
 	local p=$! 
-	for i in $(seq 100); do
+	for i in $(seq 400); do
 		[ "$(awk '{print $1}' /proc/$p/comm 2>/dev/null)" = sleep ] && break
 		sleep 0.05
 	done
