@@ -1,7 +1,8 @@
 /* A tracked child killed by a signal (a worker a pool terminates, a job a shell
- * kills) cannot remove its own state file.  Its parent, when it reaps it, can:
- * the wait family is wrapped, and a child reaped after death by a signal has
- * its file removed.  Once reaped its pid is free, so the file is removed only
+ * kills) cannot remove its own state file, nor can a child that exec'ed a
+ * program that is not tracked.  Its parent, when it reaps it, can: the wait
+ * family is wrapped, and a reaped child's file is removed (if it is still
+ * there: a child that ended by exit or _exit removed its own).  Once reaped its pid is free, so the file is removed only
  * if no process holds that pid again.  Parents that never wait (SIGCHLD
  * ignored) leave the file to `parttrack list`, which removes files of dead
  * processes. */
@@ -15,8 +16,8 @@
 
 static void reaped(pid_t pid, int status)
 {
-	if (pid <= 0 || !WIFSIGNALED(status))
-		return;
+	if (pid <= 0 || !(WIFEXITED(status) || WIFSIGNALED(status)))
+		return; /* stopped or continued: not reaped */
 	/* often called from a SIGCHLD handler (bash): async-signal-safe calls only,
 	 * so the path is built by hand rather than with pt_shm_path's snprintf */
 	int e = errno;
@@ -74,7 +75,8 @@ int waitid(idtype_t type, id_t id, siginfo_t *info, int opt)
 {
 	REAL(int, "waitid", (idtype_t, id_t, siginfo_t *, int));
 	int r = real(type, id, info, opt);
-	if (r == 0 && info && !(opt & WNOWAIT) && (info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED))
-		reaped(info->si_pid, info->si_status & 0x7f); /* a signalled status word */
+	if (r == 0 && info && info->si_pid > 0 && !(opt & WNOWAIT) &&
+	    (info->si_code == CLD_EXITED || info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED))
+		reaped(info->si_pid, 0); /* a status word meaning "exited" */
 	return r;
 }

@@ -153,8 +153,9 @@ EOF
 	mrun $n 90 "$(printf 'fork 12641\nspawn 12641\nforkserver 12641')" /usr/bin/python3 "$TMP/mp.py"
 }
 
-# a tracked child killed by a signal cannot remove its state file; the tracked
-# parent that reaps it (bash's waitpid, python's os.waitpid) removes it
+# a tracked child killed by a signal, or one that exec'ed an untracked image,
+# cannot remove its state file; the tracked parent that reaps it (bash's
+# waitpid, python's os.waitpid) removes it
 m_killed_child_files() {
 	local n=killed_children_state_files_removed r why="" p
 	r=$(need /usr/bin/bash /usr/bin/python3 /usr/bin/sleep) || { skip $n "$r"; return; }
@@ -169,6 +170,10 @@ while not os.path.exists("/dev/shm/parttrack.%d" % c.pid): time.sleep(0.01)
 c.kill(); c.wait(); print(c.pid)'
 	p=$(cat "$TMP/${n}_python_run.out")
 	[ -n "$p" ] && [ -e "/dev/shm/parttrack.$p" ] && why+=" python3: the file of its killed child $p is left;"
+	mrun ${n}_exec_run 30 "~^[0-9]+$" /usr/bin/bash -c \
+		'/usr/bin/env -u LD_PRELOAD /usr/bin/sleep 0.3 & p=$!; wait $p; echo $p'
+	p=$(cat "$TMP/${n}_exec_run.out")
+	[ -n "$p" ] && [ -e "/dev/shm/parttrack.$p" ] && why+=" bash: the file of its child $p that exec'ed an untracked image is left;"
 	[ -z "$why" ] && pass $n || fail $n "$why"
 }
 
