@@ -4,6 +4,7 @@
 #include "elfbin.h"
 #include "image.h"
 #include "inject.h"
+#include "libs.h"
 #include "restore.h"
 #include "retrap.h"
 #include "tcp.h"
@@ -112,7 +113,7 @@ int main(int argc, char **argv)
         if (!strcmp(cmd, "dump")) {
             struct dump_stats st;
             ck_phase("start");
-            if (pt_attach_stop(pid) < 0)
+            if (ck_precheck(pid) < 0 || pt_attach_stop(pid) < 0)
                 return fail();
             ck_phase("attach");
             int rc = ck_dump_stopped(pid, dir, NULL, flag(argc, argv, "--no-spare") ? CK_DUMP_NO_SPARE : 0, &st);

@@ -3,6 +3,7 @@
 #include "elfbin.h"
 #include "image.h"
 #include "inject.h"
+#include "libs.h"
 #include "prefill.h"
 #include "util.h"
 #include <errno.h>
@@ -27,6 +28,7 @@ struct watch {
     pid_t pid;
     const struct watch_opts *o;
     struct elfbin bin;
+    uint64_t bias;         /* load bias of a position-independent executable */
     char *fname[MAXF];
     uint64_t fentry[MAXF];
     int nf;
@@ -95,14 +97,14 @@ static int func_add(struct watch *w, const char *name)
         return ck_err("no function named '%s' in %s", name, w->bin.path);
     if (w->nf == MAXF)
         return ck_err("too many functions");
-    struct bp *b = bp_get(w, s->addr);
+    struct bp *b = bp_get(w, s->addr + w->bias);
     if (!b)
         return -1;
     b->entry_of = w->nf;
     w->fname[w->nf] = ck_xstrdup(name);
-    w->fentry[w->nf] = s->addr;
+    w->fentry[w->nf] = s->addr + w->bias;
     w->nf++;
-    printf("watching %s at %#lx\n", name, (unsigned long)s->addr);
+    printf("watching %s at %#lx\n", name, (unsigned long)(s->addr + w->bias));
     fflush(stdout);
     return 0;
 }
@@ -282,7 +284,7 @@ int watch_run(const struct watch_opts *o)
     w.o = o;
     char exe[64];
     snprintf(exe, sizeof exe, "/proc/%d/exe", (int)o->pid);
-    if (elf_load(&w.bin, exe) < 0)
+    if (ck_precheck(o->pid) < 0 || elf_load(&w.bin, exe) < 0 || exe_bias(o->pid, w.bin.entry, &w.bias) < 0)
         return -1;
     mkdir(o->dir, 0700);
     char ctl[4200];
