@@ -48,9 +48,11 @@ static void patch_words(uint64_t oldaddr, const uint8_t *newb, size_t len, struc
             continue;
         memcpy(&ov, o, 8);
         memcpy(&nv, newb + k, 8);
-        if (in_span(os, ov) && in_span(ns, nv) && ov != nv) {
+        if (in_span(os, ov) && in_span(ns, nv)) {
             uint8_t *w = wr(ctx, oldaddr + k, 8);
             if (w) {
+                ck_info("loader word at %#lx: %#lx -> %#lx", (unsigned long)(oldaddr + k), (unsigned long)ov,
+                        (unsigned long)nv);
                 memcpy(w, &nv, 8);
                 (*n)++;
             }
@@ -73,6 +75,7 @@ int ld_patch(const struct ld_new *nw, const struct ck_exe *exe, const struct dyn
         len -= 8;
     if (len < 512)
         return ck_err("the saved main link_map at %#lx is not in the image", (unsigned long)om);
+    ck_info("main link_map: old %#lx, new %#lx (%zu bytes compared)", (unsigned long)om, (unsigned long)nw->main_map, len);
     patch_words(om, nw->map, len, os, ns, rd, wr, ctx, n);
     patch_words(exe->ldso_base + ldso->rw_lo, nw->rw, ldso->rw_hi - ldso->rw_lo, os, ns, rd, wr, ctx, n);
     /* l_nbuckets, l_gnu_bitmask_idxbits, l_gnu_shift: three consecutive 32-bit fields. */

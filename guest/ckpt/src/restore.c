@@ -349,6 +349,25 @@ static pid_t start_new(struct plan *pl, const char *binary, uint64_t *nb)
         if (pid == 0) {
             setsid();
             ptrace(PTRACE_TRACEME, 0, 0, 0);
+            /* The new build's ld.so must find the very library files the checkpointed process
+             * mapped (it may have had LD_LIBRARY_PATH): their directories come first. */
+            char *dirs = ck_xmalloc(1);
+            size_t dl = 0;
+            dirs[0] = 0;
+            for (size_t i = 0; i < pl->img.nrec; i++) {
+                const struct ck_lib *l = pl->img.recs[i].data;
+                const char *sl;
+                if (pl->img.recs[i].type != CK_REC_LIB || !l->is_elf || !(sl = strrchr(l->path, '/')))
+                    continue;
+                dirs = ck_xrealloc(dirs, dl + (sl - l->path) + 2);
+                dl += sprintf(dirs + dl, "%s%.*s", dl ? ":" : "", (int)(sl - l->path), l->path);
+            }
+            const char *old = getenv("LD_LIBRARY_PATH");
+            if (dl) {
+                char *v = ck_xmalloc(dl + (old ? strlen(old) : 0) + 2);
+                sprintf(v, "%s%s%s", dirs, old ? ":" : "", old ? old : "");
+                setenv("LD_LIBRARY_PATH", v, 1);
+            }
             char *argv[] = {(char *)binary, NULL};
             execv(binary, argv);
             _exit(127);
@@ -509,7 +528,17 @@ static long open_image_in(struct inj *in, struct plan *pl)
     return fd;
 }
 
-static const uint8_t *rd_cb(void *ctx, uint64_t addr, size_t len) { return img_addr(ctx, addr, len); }
+/* The saved bytes as checkpointed (before any translation): what ld.so's records really held. */
+static const uint8_t *rd_cb(void *ctx, uint64_t addr, size_t len)
+{
+    struct plan *pl = ctx;
+    for (size_t i = 0; i < pl->img.nrec; i++) {
+        const struct ck_mem *m = mem_of(&pl->img.recs[i]);
+        if (m && !(m->flags & CK_MEMF_NODATA) && addr >= m->start && addr + len <= m->end)
+            return mem_bytes(&pl->img.recs[i]) + (addr - m->start);
+    }
+    return NULL;
+}
 static uint8_t *wr_cb(void *ctx, uint64_t addr, size_t len) { return img_addr_w(ctx, addr, len); }
 
 struct callctx {

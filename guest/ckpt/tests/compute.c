@@ -5,6 +5,9 @@
  *   V2_NEWVAR   like V2_REPORT plus a new data object (data layout moves)
  *   V2_RESIZE   a data object changes size (restore must refuse)
  * Usage: compute WORKDIR STEPS   (writes WORKDIR/out.txt progress and WORKDIR/final.txt) */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem; also when built with plain `gcc -O2 -g` */
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -117,17 +117,21 @@ else bad dump-now-restore "$out"; fi
 
 # 8. the paper's demonstration (tests/http.sh): in a private network namespace when
 # this one does not allow TCP_REPAIR (it needs CAP_NET_ADMIN over the namespace).
+# Twice: the static build, and the same server as users build it (gcc -O2 -g: PIE, dynamic).
 if $CK tcp-repair-available >/dev/null 2>&1; then
-    out=$(tests/http.sh "$W/http" 2>&1)
+    out=$(tests/http.sh "$W/http" 2>&1; tests/http.sh "$W/httppie" pie 2>&1)
 elif unshare -Urn true 2>/dev/null; then
-    out=$(unshare -Urn sh -c 'ip link set lo up 2>/dev/null || true; exec tests/http.sh "$1"' sh "$W/http" 2>&1)
+    out=$(unshare -Urn sh -c 'ip link set lo up 2>/dev/null || true; tests/http.sh "$1"; tests/http.sh "$2" pie' sh "$W/http" "$W/httppie" 2>&1)
 else
     out="SKIP: http-traversal-fixed-live: TCP_REPAIR needs CAP_NET_ADMIN and no network namespace can be made
-SKIP: http-same-connection: TCP_REPAIR unavailable"
+SKIP: http-same-connection: TCP_REPAIR unavailable
+SKIP: http-traversal-fixed-live-pie: TCP_REPAIR needs CAP_NET_ADMIN and no network namespace can be made
+SKIP: http-same-connection-pie: TCP_REPAIR unavailable"
 fi
 echo "$out" | grep -E '^(PASS|FAIL|SKIP): '
 pass=$((pass + $(grep -c '^PASS: ' <<<"$out"))); fail=$((fail + $(grep -c '^FAIL: ' <<<"$out"))); skip=$((skip + $(grep -c '^SKIP: ' <<<"$out")))
-if ! grep -qE '^(PASS|FAIL|SKIP): http-same-connection' <<<"$out"; then bad http-demo "did not report: $out"; fi
+if ! grep -qE '^(PASS|FAIL|SKIP): http-same-connection:?' <<<"$out" ||
+   ! grep -qE '^(PASS|FAIL|SKIP): http-same-connection-pie' <<<"$out"; then bad http-demo "did not report: $out"; fi
 
 # 10. large memory: never-touched pages are holes; big regions are mapped from the image
 # (copy-on-write) unless --copy; a damaged payload is refused before any process starts.
@@ -276,6 +280,105 @@ o=$(CK=/bin/false SIZES=1 ITERS=1000 bench/run.sh 2>&1); rc=$?
 if [ $rc -ne 0 ] && grep -q '^FAIL: bench ckpt_checkpoint_1mb: dump failed' <<<"$o" &&
    grep -q '^FAIL: bench ckpt_restore_1mb: restore failed' <<<"$o" && ! grep -q '^bench ckpt_' <<<"$o"
 then ok bench-failure-is-no-figure; else bad bench-failure-is-no-figure "exit $rc: $(grep -E '^(bench|FAIL)' <<<"$o" | tr '\n' ' ')"; fi
+
+
+# 16. Default builds (plain `gcc -O2 -g`: PIE, dynamically linked against glibc, libz, ...):
+# restored at another load address (ASLR), libraries kept at theirs (build-id checked).
+PIE=./build/pie
+# not_altered PID: the process is neither traced nor stopped (a refusal must leave it so)
+not_altered() { ! grep -qE '^TracerPid:[[:space:]]+[1-9]' /proc/$1/status && ! grep -qE '^State:[[:space:]]+[tT]' /proc/$1/status; }
+checkpoint_pie() { # NAME PROG FUNC ARGS...: runs PROG in $W/NAME/run, checkpoints it when FUNC returns, kills it
+    local d="$W/$1" prog=$2 fn=$3; shift 3; mkdir -p "$d/run"
+    WAIT_USR1=1 $prog "$d/run" "$@" </dev/null >/dev/null 2>&1 & local p=$!; PIDS+=($p)
+    sleep 0.2
+    $CK watch $p --at-return "$fn" --dir "$d/img" --max 1 --kill-after >"$d/watch.log" 2>&1
+    wait $p 2>/dev/null
+    return 0
+}
+pid_of() { sed -n 's/^restored pid \([0-9]*\).*/\1/p' <<<"$1"; }
+bias_of() { $CK info "$1" | sed -n 's/^exe   bias \(0x[0-9a-f]*\).*/\1/p'; }
+checkpoint_pie psame $PIE/compute checkpoint_here $STEPS
+if o=$($CK restore "$W/psame/img" --binary $PIE/compute 2>&1); then
+    np=$(pid_of "$o"); PIDS+=($np)
+    ob=$(bias_of "$W/psame/img")
+    nbase=$(awk -v e="$(readlink -f $PIE/compute)" '$6 == e {print "0x" $1; exit}' /proc/$np/maps 2>/dev/null | cut -d- -f1)
+    r=$(restored_result "$W/psame")
+    if [ "$r" = "$REF" ] && [ -n "$ob" ] && [ -n "$nbase" ] && [ "$((ob))" != "$((nbase))" ]
+    then ok pie-restore-same-binary-new-address; else bad pie-restore-same-binary-new-address "result '$r' != '$REF' or bias $ob == $nbase: $o"; fi
+else bad pie-restore-same-binary-new-address "$o"; fi
+checkpoint_pie pv2 $PIE/compute checkpoint_here $STEPS
+if o=$($CK restore "$W/pv2/img" --binary $PIE/compute-v2 2>&1); then
+    np=$(pid_of "$o"); PIDS+=($np)
+    wait_file "$W/pv2/run/out.txt" "step $((STEPS - 50))" 20; kill -USR1 "$np" 2>/dev/null
+    r=$(restored_result "$W/pv2")
+    if [ "$r" = "$REF" ] && grep -q "report v2" "$W/pv2/run/final.txt" && grep -q "usr1 1" "$W/pv2/run/final.txt" &&
+       diff <(grep step "$W/ref/out.txt") <(grep step "$W/pv2/run/out.txt") >/dev/null
+    then ok pie-restore-updated-binary; else bad pie-restore-updated-binary "result '$r' ($(cat "$W/pv2/run/final.txt" 2>/dev/null)): $o"; fi
+else bad pie-restore-updated-binary "$o"; fi
+if o=$($CK restore "$W/pv2/img" --binary $PIE/compute-stackchg 2>&1); then bad pie-refuse-changed-function-on-stack "restore succeeded"
+elif grep -q "run_steps.*on the saved stack" <<<"$o"; then ok pie-refuse-changed-function-on-stack
+else bad pie-refuse-changed-function-on-stack "$o"; fi
+checkpoint_pie play $PIE/compute checkpoint_here $STEPS
+if o=$($CK restore "$W/play/img" --binary $PIE/compute-layout 2>&1); then
+    PIDS+=($(pid_of "$o")); r=$(restored_result "$W/play")
+    if [ "$r" = "$REF" ] && grep -q "new data object" "$W/play/run/final.txt"; then ok pie-data-layout-moved-relocated
+    else bad pie-data-layout-moved-relocated "result '$r' != '$REF'"; fi
+else bad pie-data-layout-moved-relocated "$o"; fi
+# the new build needs a library the checkpointed process never loaded: refused, named
+if o=$($CK restore "$W/psame/img" --binary $PIE/zcount-v2 2>&1); then bad pie-refuse-new-library-needed "accepted"
+elif grep -q "needs libz.so.1, which the checkpointed process had not loaded" <<<"$o"; then ok pie-refuse-new-library-needed
+else bad pie-refuse-new-library-needed "$o"; fi
+
+# libz: a deflate stream whose state libz keeps in the heap survives into an updated build;
+# libz and libc are mapped again from their files at the same addresses.
+mkdir -p "$W/zref"; $PIE/zcount "$W/zref" 300 >/dev/null 2>&1; ZREF=$(awk '{print $3, $4}' "$W/zref/final.txt")
+checkpoint_pie zc $PIE/zcount compress_block 300
+if o=$($CK restore "$W/zc/img" --binary $PIE/zcount-v2 2>&1); then
+    np=$(pid_of "$o"); PIDS+=($np)
+    zbase=$($CK info "$W/zc/img" | awk '$1 == "lib" && $3 ~ /libz\.so/ {print $2}')
+    zmap=$(awk '$6 ~ /libz\.so/ && $3 == "00000000" {print "0x" $1; exit}' /proc/$np/maps | cut -d- -f1)
+    wait_file "$W/zc/run/final.txt" result 20
+    if grep -q "result ok $ZREF report v2" "$W/zc/run/final.txt" && [ -n "$zbase" ] && [ "$((zbase))" = "$((zmap))" ]
+    then ok pie-libz-restore-updated-libraries-kept
+    else bad pie-libz-restore-updated-libraries-kept "want ok $ZREF v2, libz at $zbase/$zmap: $(cat "$W/zc/run/final.txt" 2>/dev/null) $o"; fi
+else bad pie-libz-restore-updated-libraries-kept "$o"; fi
+
+# Refused at watch/dump time, with the reason, the target left running untouched.
+mkdir -p "$W/zt"
+$PIE/zcount-threaded "$W/zt" 400 </dev/null >/dev/null 2>&1 & zp=$!; PIDS+=($zp)
+sleep 0.2
+ow=$($CK watch $zp --at-return compress_block --dir "$W/ztimg" --max 1 2>&1); rw=$?
+od=$($CK dump $zp --dir "$W/ztimg" 2>&1); rd=$?
+alt=ok; not_altered $zp || alt="left traced or stopped: $(grep -E 'State|TracerPid' /proc/$zp/status | tr '\n' ' ')"
+wait $zp; zrc=$?
+if [ $rw -ne 0 ] && [ $rd -ne 0 ] && grep -q "has 2 threads; ckpt checkpoints single-threaded processes only" <<<"$ow" &&
+   grep -q "has 2 threads" <<<"$od" && [ "$alt" = ok ] && [ $zrc -eq 0 ] && grep -q "result ok" "$W/zt/final.txt" && [ ! -e "$W/ztimg" ]
+then ok refuse-threads-target-untouched; else bad refuse-threads-target-untouched "watch: $ow; dump: $od; $alt; exit $zrc"; fi
+mkdir -p "$W/st"
+$PIE/stripped "$W/st" 100000 </dev/null >/dev/null 2>&1 & sp=$!; PIDS+=($sp)
+sleep 0.2
+ow=$($CK watch $sp --at-return checkpoint_here --dir "$W/stimg" 2>&1); rw=$?
+od=$($CK dump $sp --dir "$W/stimg" 2>&1); rd=$?
+alt=ok; not_altered $sp || alt="left traced or stopped"
+if [ $rw -ne 0 ] && [ $rd -ne 0 ] && grep -q "no symbol table in .*stripped" <<<"$ow" && grep -q "no symbol table" <<<"$od" &&
+   [ "$alt" = ok ] && kill -0 $sp && [ ! -e "$W/stimg" ]
+then ok refuse-no-symbol-table; else bad refuse-no-symbol-table "watch: $ow; dump: $od; $alt"; fi
+kill -9 $sp 2>/dev/null
+# a shared library replaced on disk: a dump is refused naming it; one replaced after the
+# checkpoint makes the restore refuse, naming it and both build-ids.
+mkdir -p "$W/lib"; cp $PIE/v1/libckdemo.so "$W/lib/"
+LD_LIBRARY_PATH="$W/lib" $PIE/libuser "$W/lib/out" 100000 </dev/null >/dev/null 2>&1 & lp=$!; PIDS+=($lp)
+sleep 0.2
+o1=$($CK dump $lp --dir "$W/limg" 2>&1); r1=$?
+cp $PIE/v2/libckdemo.so "$W/lib/new.so" && mv "$W/lib/new.so" "$W/lib/libckdemo.so"
+o2=$($CK restore "$W/limg" --binary $PIE/libuser --no-replace 2>&1); r2=$?
+o3=$($CK dump $lp --dir "$W/limg2" 2>&1); r3=$?
+alt=ok; not_altered $lp || alt="left traced or stopped"
+kill -9 $lp 2>/dev/null
+if [ $r1 -eq 0 ] && [ $r2 -ne 0 ] && grep -q "shared library $W/lib/libckdemo.so changed since the checkpoint (build-id [0-9a-f]*, now [0-9a-f]*)" <<<"$o2"
+then ok refuse-restore-changed-library; else bad refuse-restore-changed-library "dump: $o1; restore: $o2"; fi
+if [ $r3 -ne 0 ] && grep -q "shared library $W/lib/libckdemo.so was replaced or deleted on disk" <<<"$o3" && [ "$alt" = ok ] && [ ! -e "$W/limg2" ]
+then ok refuse-dump-replaced-library; else bad refuse-dump-replaced-library "$o3; $alt"; fi
 
 # One verdict per test: the names this script gives verdicts to (ok/bad/skp NAME and restore_hog
 # NAME), each of which must have been reported exactly once; http-demo is a guard that only
