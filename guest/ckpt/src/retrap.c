@@ -251,6 +251,70 @@ static int handle_trap(struct watch *w, int *pending_sig, int *is_ours)
     return step_over(w, addr, pending_sig);
 }
 
+/* Writes every breakpoint's original byte (UNDO) or int3 (!UNDO) into PID's memory: a forked
+ * child gets its own copy of the parent's breakpoints, a vfork child shares them. */
+static int bps_write(struct watch *w, pid_t pid, int undo)
+{
+    int rc = 0;
+    for (int i = 0; i < w->nbp; i++)
+        if (poke_byte(pid, w->bps[i].addr, undo ? w->bps[i].orig : 0xcc, NULL) < 0)
+            rc = -1;
+    return rc;
+}
+
+/* A new task reported by a fork/vfork/clone event: waits for its first stop, and for a forked
+ * child removes the inherited breakpoints; the task is then let go (detached). */
+static int release_child(struct watch *w, pid_t child, int forked)
+{
+    int st;
+    if (pt_wait(child, &st) < 0)
+        return -1;
+    int rc = 0;
+    if (WIFSTOPPED(st) && forked)
+        rc = bps_write(w, child, 1);
+    if (WIFSTOPPED(st) && ptrace(PTRACE_DETACH, child, 0, 0) < 0)
+        rc = ck_errno("detach from %d", (int)child);
+    return rc;
+}
+
+/* Handles a fork/vfork/clone/exec event stop of the watched process. Returns 0 to go on
+ * watching, 1 when the watch must end (a thread was started, a new program executed). */
+static int handle_event(struct watch *w, int ev)
+{
+    unsigned long msg = 0;
+    ptrace(PTRACE_GETEVENTMSG, w->pid, 0, &msg);
+    switch (ev) {
+    case PTRACE_EVENT_FORK:
+        if (release_child(w, (pid_t)msg, 1) < 0)
+            fprintf(stderr, "ckpt: forked child %lu: %s\n", msg, ck_strerror());
+        return 0;
+    case PTRACE_EVENT_VFORK:
+        /* The child runs in our memory until it execs or exits (the parent waits): take the
+         * breakpoints out meanwhile, put them back at VFORK_DONE. */
+        if (bps_write(w, w->pid, 1) < 0 || release_child(w, (pid_t)msg, 0) < 0)
+            fprintf(stderr, "ckpt: vfork child %lu: %s\n", msg, ck_strerror());
+        return 0;
+    case PTRACE_EVENT_VFORK_DONE:
+        if (bps_write(w, w->pid, 0) < 0)
+            fprintf(stderr, "ckpt: re-arming after vfork: %s\n", ck_strerror());
+        return 0;
+    case PTRACE_EVENT_CLONE:
+        /* A thread shares the breakpoints; ckpt checkpoints single-threaded processes only. */
+        bps_write(w, w->pid, 1);
+        w->nbp = 0;
+        release_child(w, (pid_t)msg, 0);
+        printf("process %d started a thread (%lu): ckpt checkpoints single-threaded processes only; "
+               "watch ended, breakpoints removed\n", (int)w->pid, msg);
+        return 1;
+    case PTRACE_EVENT_EXEC:
+        w->nbp = 0; /* gone with the old program */
+        w->npend = 0;
+        printf("process %d executed a new program: watch ended\n", (int)w->pid);
+        return 1;
+    }
+    return 0;
+}
+
 static void run_cmd(struct watch *w, char *line, int *quit)
 {
     char *nl = strchr(line, '\n');
@@ -304,6 +368,14 @@ int watch_run(const struct watch_opts *o)
     int sfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
     if (pt_attach_stop(o->pid) < 0)
         return -1;
+    /* Children and new programs must never meet our int3s untraced (they would die of SIGTRAP). */
+    if (ptrace(PTRACE_SETOPTIONS, o->pid, 0, PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
+                                                   PTRACE_O_TRACEEXEC | PTRACE_O_TRACEVFORKDONE) < 0) {
+        int e = errno;
+        ptrace(PTRACE_DETACH, o->pid, 0, 0);
+        errno = e;
+        return ck_errno("set trace options on %d", (int)o->pid);
+    }
     int rc = 0, quit = 0, stopped = 1, pending_sig = 0, exited = 0;
     char *list = ck_xstrdup(o->funcs);
     for (char *save, *t = strtok_r(list, ",", &save); t && rc == 0; t = strtok_r(NULL, ",", &save))
@@ -381,8 +453,11 @@ int watch_run(const struct watch_opts *o)
             }
             continue;
         }
-        if (ev)
+        if (ev) {
+            if (handle_event(&w, ev) == 1)
+                quit = 1;
             continue;
+        }
         if (sig == SIGTRAP) {
             int ours = 0;
             if (handle_trap(&w, &pending_sig, &ours) < 0) {
@@ -411,7 +486,9 @@ detach:
             while (pt_wait(o->pid, &st) == 0 && WIFSTOPPED(st)) {
                 if ((st >> 16) == PTRACE_EVENT_STOP)
                     break;
-                if (WSTOPSIG(st) == SIGTRAP) {
+                if (st >> 16) {
+                    handle_event(&w, st >> 16);
+                } else if (WSTOPSIG(st) == SIGTRAP) {
                     int ours = 0;
                     handle_trap(&w, &pending_sig, &ours);
                     if (!ours)

@@ -380,6 +380,106 @@ then ok refuse-restore-changed-library; else bad refuse-restore-changed-library 
 if [ $r3 -ne 0 ] && grep -q "shared library $W/lib/libckdemo.so was replaced or deleted on disk" <<<"$o3" && [ "$alt" = ok ] && [ ! -e "$W/limg2" ]
 then ok refuse-dump-replaced-library; else bad refuse-dump-replaced-library "$o3; $alt"; fi
 
+# 17. Real programs (issue 16): children, new programs and pipelines never meet ckpt's
+# breakpoints untraced; a SIGKILL of ckpt itself leaves the target running untouched; Debian's
+# own programs are checkpointed or refused up front, under a hard timeout, nothing left behind.
+o=$(
+    $PIE/forker "$W/fk.out" 60 exec </dev/null >/dev/null 2>&1 & p=$!
+    sleep 0.05
+    timeout 30 $CK watch $p --at-return handle --dir "$W/fkimg" --max 3 2>&1; echo "watch rc $?"
+    wait $p; echo "forker rc $?"
+)
+if grep -q "checkpoint 3: handle returned" <<<"$o" && grep -q "watch rc 0" <<<"$o" && grep -q "forker rc 0" <<<"$o" &&
+   grep -q "result ok 0" "$W/fk.out"
+then ok watch-forking-target-children-unharmed; else bad watch-forking-target-children-unharmed "$o; $(cat "$W/fk.out" 2>/dev/null)"; fi
+o=$(
+    $PIE/forker "$W/fx.out" 40 exec </dev/null >/dev/null 2>&1 & p=$!
+    sleep 0.05
+    timeout 30 $CK watch $p --at-return main --dir "$W/fximg" 2>&1; echo "watch rc $?"
+    wait $p; echo "forker rc $?"
+)
+if grep -q "executed a new program: watch ended" <<<"$o" && grep -q "watch rc 0" <<<"$o" && grep -q "forker rc 0" <<<"$o" &&
+   grep -q "result ok 0" "$W/fx.out"
+then ok watch-target-execs-watch-ends; else bad watch-target-execs-watch-ends "$o"; fi
+# a target inside a pipeline: checkpointed, its output still flows through the pipe
+o=$( { $PIE/forker /dev/stdout 150 </dev/null | cat >"$W/pipe.out"; } & sleep 0.1
+     p=$(pgrep -n -f "$PIE/forker /dev/stdout"); timeout 30 $CK watch $p --at-return handle --dir "$W/pipeimg" --max 2 2>&1
+     echo "watch rc $?"; wait )
+if grep -q "checkpoint 2: handle returned" <<<"$o" && grep -q "watch rc 0" <<<"$o" && grep -q "result ok 0" "$W/pipe.out" &&
+   $CK info "$W/pipeimg" | grep -q "kind 3 .*pipe:"
+then ok watch-target-in-pipeline; else bad watch-target-in-pipeline "$o; $(cat "$W/pipe.out")"; fi
+# SIGKILL of ckpt watch while its breakpoint is armed: the target runs on, calls the watched
+# function, finishes; SIGKILL of ckpt dump mid-copy: the dump completes, the target runs on.
+mkdir -p "$W/kw"
+$PIE/compute "$W/kw" 3000 </dev/null >/dev/null 2>&1 & kp=$!; PIDS+=($kp)
+$CK watch $kp --at-return report --dir "$W/kwimg" >"$W/kw.log" 2>&1 & wp=$!
+wait_file "$W/kw.log" "watching report" 10
+kill -9 $wp; wait $wp 2>/dev/null
+sleep 0.3; alt=ok; not_altered $kp || alt="left traced or stopped"
+wait $kp; krc=$?
+if [ "$alt" = ok ] && [ $krc -eq 0 ] && grep -q "steps 3000" "$W/kw/final.txt" 2>/dev/null
+then ok sigkill-watch-target-untouched; else bad sigkill-watch-target-untouched "$alt, exit $krc: $(cat "$W/kw/final.txt" 2>/dev/null)"; fi
+$TP/memhog 200 >"$W/kd.out" 2>/dev/null </dev/null & kp=$!; PIDS+=($kp)
+wait_file "$W/kd.out" ready 20
+$CK dump $kp --dir "$W/kdimg" >/dev/null 2>&1 & dp=$!
+sleep 0.15; kill -9 $dp; wait $dp 2>/dev/null
+for _ in $(seq 100); do pgrep -f "ckpt dump $kp" >/dev/null || break; sleep 0.1; done
+alt=ok; not_altered $kp || alt="left traced or stopped"
+kill -USR1 $kp; wait_file "$W/kd.out" verified 20
+# killed before it began: no image; else the image is whole (never a torn one)
+if [ "$alt" = ok ] && ! pgrep -f "ckpt dump $kp" >/dev/null && grep -q "verified ok" "$W/kd.out" &&
+   { [ ! -e "$W/kdimg/image.ckpt" ] || $CK info "$W/kdimg" >/dev/null 2>&1; } && [ ! -e "$W/kdimg/image.ckpt.tmp" ]
+then ok sigkill-dump-completes-target-untouched; else bad sigkill-dump-completes-target-untouched "$alt; $(cat "$W/kd.out")"; fi
+kill -9 $kp 2>/dev/null
+# Debian's programs (installed by host-tools/install-deps.sh): each runs until $W/mx.stop exists,
+# is checkpointed or refused with a reason (`ckpt dump`, `ckpt watch`, under `timeout -s KILL`),
+# then stopped; its own output must be right and nothing may be left behind, stopped or traced.
+matrix() { # NAME OUTPUT-REGEX CHILD-NAME|- CMD...: CHILD-NAME picks the target among CMD's children
+    local name=$1 want=$2 child=$3; shift 3
+    rm -f "$W/mx.out" "$W/mx.stop"
+    "$@" </dev/null >"$W/mx.out" 2>&1 & local p=$!
+    sleep 0.5
+    local t=$p; [ "$child" = - ] || t=$(pgrep -P $p -x "$child" | head -1)
+    local why= od= ow= rd=0
+    if [ -z "$t" ] || ! kill -0 $t 2>/dev/null; then why="no target process"; else
+        od=$(timeout -s KILL 30 $CK dump $t --dir "$W/mx-$name" 2>&1); rd=$?
+        ow=$(timeout -s KILL 30 $CK watch $t --at-return main --dir "$W/mx-$name-w" 2>&1 & sleep 1
+             $CK ctl "$W/mx-$name-w" quit >/dev/null 2>&1; wait)
+        sleep 0.2
+        kill -0 $t 2>/dev/null && ! not_altered $t && why="left traced or stopped"
+    fi
+    touch "$W/mx.stop"
+    local wt=0; while kill -0 $p 2>/dev/null && [ $wt -lt 600 ]; do sleep 0.1; wt=$((wt + 1)); done
+    kill -0 $p 2>/dev/null && { why="${why:+$why; }still running"; pkill -9 -P $p; kill -9 $p; }
+    wait $p 2>/dev/null
+    pgrep -f "ckpt (dump|watch) $t( |\$)" >/dev/null && why="${why:+$why; }ckpt left running"
+    grep -qxE "$want" "$W/mx.out" || why="${why:+$why; }output '$(head -c 200 "$W/mx.out")' does not match '$want'"
+    # checkpointed, or refused up front with the reason
+    if [ $rd -ne 0 ] && ! grep -qE "no symbol table in .*stripped|threads; ckpt checkpoints single-threaded" <<<"$od"
+    then why="${why:+$why; }dump failed without a reason: $od"; fi
+    if [ -z "$why" ]; then ok "$name"; else bad "$name" "$why; dump: $od; watch: $ow"; fi
+}
+S="$W/mx.stop"
+if command -v python3 >/dev/null; then
+    matrix matrix-python3 "py ok" - python3 -c 'import zlib, json, os, sys
+n = 0
+while not os.path.exists(sys.argv[1]):
+    b = json.dumps([n, "x" * 100]).encode()
+    assert zlib.decompress(zlib.compress(b)) == b
+    n += 1
+print("py ok")' "$S"
+else skp matrix-python3 "python3 not installed (host-tools/install-deps.sh build)"; fi
+if command -v perl >/dev/null; then
+    matrix matrix-perl "perl ok" - perl -e 'my $n = 0; until (-e $ARGV[0]) { $n++ for 1..1000 } print "perl ok\n"' "$S"
+else skp matrix-perl "perl not installed"; fi
+matrix matrix-bash-substitution "bash hi" - bash -c 'until [ -e "$1" ]; do x=$(echo $(echo hi)); done; echo bash $x' bash "$S"
+if command -v busybox >/dev/null; then
+    matrix matrix-busybox-sh "bb hi" - busybox sh -c 'until [ -e "$1" ]; do x=$(echo $(echo hi)); done; echo bb $x' sh "$S"
+else skp matrix-busybox-sh "busybox not installed (host-tools/install-deps.sh emu)"; fi
+if command -v gzip >/dev/null; then
+    matrix matrix-gzip-pipeline "[0-9]*00000" gzip sh -c 'until [ -e "$1" ]; do head -c 100000 /dev/zero; done | gzip -1 | gzip -dc | wc -c' sh "$S"
+else skp matrix-gzip-pipeline "gzip not installed"; fi
+
 # One verdict per test: the names this script gives verdicts to (ok/bad/skp NAME and restore_hog
 # NAME), each of which must have been reported exactly once; http-demo is a guard that only
 # ever fails (tests/http.sh reports its own tests).
