@@ -48,7 +48,7 @@ static void patch_words(uint64_t oldaddr, const uint8_t *newb, size_t len, struc
             continue;
         memcpy(&ov, o, 8);
         memcpy(&nv, newb + k, 8);
-        if (in_span(os, ov) && in_span(ns, nv)) {
+        if (in_span(os, ov) && in_span(ns, nv) && ov != nv) {
             uint8_t *w = wr(ctx, oldaddr + k, 8);
             if (w) {
                 ck_info("loader word at %#lx: %#lx -> %#lx", (unsigned long)(oldaddr + k), (unsigned long)ov,

@@ -333,6 +333,73 @@ static void free_plan(struct plan *pl)
     ck_image_close(&pl->img);
 }
 
+/* At the exec stop of a position-independent BINARY (before ld.so has run): moves its mappings
+ * from *NB to the checkpointed build's bias OB and rewrites AT_PHDR/AT_ENTRY on its stack, so
+ * that ld.so loads and relocates it there. Pointers into the executable then keep their values
+ * (nothing to translate for the same build; for an update the translation is the static
+ * binary's). Left where it is (0 returned, *NB unchanged) when OB is not free. */
+static int move_exe(pid_t pid, struct plan *pl, uint64_t *nb)
+{
+    uint64_t ob = pl->ob, lo = ob + pl->n.dy.load_lo, hi = lo + pl->n.dy.span;
+    uint64_t olo = *nb + pl->n.dy.load_lo, ohi = olo + pl->n.dy.span;
+    if (ob == *nb || !ob || getenv("CKPT_NO_MOVE"))
+        return 0; /* CKPT_NO_MOVE=1: keep the kernel's (random) placement, e.g. to test translation */
+    struct vma *v;
+    int nv = maps_read(pid, &v);
+    if (nv < 0)
+        return -1;
+    int rc = 0, busy = 0;
+    for (int i = 0; i < nv; i++)
+        busy |= v[i].start < hi && lo < v[i].end;
+    for (size_t i = 0; i < pl->img.nrec; i++) {
+        const struct ck_mem *m = mem_of(&pl->img.recs[i]);
+        busy |= m && m->kind != CK_MEM_BINRW && m->start < hi && lo < m->end;
+    }
+    if (busy) {
+        free(v);
+        return 0;
+    }
+    struct user_regs_struct r;
+    struct inj in;
+    if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0 || inj_begin(&in, pid, r.rip) < 0) {
+        free(v);
+        return ck_errno("prepare %d", (int)pid);
+    }
+    int64_t delta = (int64_t)(ob - *nb);
+    for (int i = 0; i < nv && rc == 0; i++) {
+        if (v[i].start < olo || v[i].end > ohi)
+            continue;
+        long x = inj_syscall(&in, SYS_mremap, v[i].start, v[i].end - v[i].start, v[i].end - v[i].start,
+                             MREMAP_MAYMOVE | MREMAP_FIXED, v[i].start + delta, 0);
+        if (x < 0)
+            rc = ck_err("move the new build to %#lx: mremap: %s", (unsigned long)(v[i].start + delta),
+                        x > -4096 ? strerror((int)-x) : ck_strerror());
+    }
+    free(v);
+    /* auxv: after argc, argv[] NULL, envp[] NULL on the initial stack */
+    uint64_t sp = r.rsp, w, argc;
+    if (rc == 0 && pt_read(pid, sp, &argc, 8) == 0) {
+        uint64_t a = sp + 8 * (argc + 2);
+        for (int k = 0; k < 100000 && pt_read(pid, a, &w, 8) == 0 && w; k++)
+            a += 8;
+        a += 8;
+        for (int k = 0; k < 64 && rc == 0; k++, a += 16) {
+            uint64_t av[2];
+            if (pt_read(pid, a, av, 16) < 0 || av[0] == AT_NULL)
+                break;
+            if (av[0] == AT_PHDR || av[0] == AT_ENTRY) {
+                av[1] += delta;
+                rc = pt_write(pid, a + 8, &av[1], 8);
+            }
+        }
+    }
+    if (inj_end(&in, 1) < 0 && rc == 0)
+        rc = -1;
+    if (rc == 0)
+        *nb = ob;
+    return rc;
+}
+
 /* Starts BINARY under ptrace and runs it to main, so the C library has set itself up
  * (TLS, IRELATIVE-resolved string functions) for this binary before we overwrite its state.
  * *NB is where it was loaded; a position-independent build that the kernel placed over saved
@@ -380,7 +447,7 @@ static pid_t start_new(struct plan *pl, const char *binary, uint64_t *nb)
         }
         ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_EXITKILL);
         *nb = 0;
-        if (!pl->n.is_exec && exe_bias(pid, pl->n.entry, nb) < 0)
+        if (!pl->n.is_exec && (exe_bias(pid, pl->n.entry, nb) < 0 || move_exe(pid, pl, nb) < 0))
             goto fail;
         uint64_t lo = *nb + pl->n.dy.load_lo, hi = lo + pl->n.dy.span;
         int clash = 0;

@@ -44,9 +44,14 @@ void xlate_region(struct bindiff *d, uint64_t start, const void *src, size_t len
     uint64_t first = from > start ? (from - start + 7) & ~7ull : 0;
     const unsigned char *b = src;
     unsigned char *wb = NULL;
+    /* Almost no word points into the executable: reject those with two compares, inline. */
+    const uint64_t ilo = d->o->img_lo + d->ob, ispan = d->o->img_hi - d->o->img_lo;
+    const uint64_t tlo = d->o->text_lo + d->ob, tspan = d->o->text_hi - d->o->text_lo;
     for (size_t i = first; i + 8 <= len; i += 8) {
         uint64_t w;
         memcpy(&w, b + i, 8);
+        if (w - ilo >= ispan && (!have_guard || ((ror(w, 17) ^ guard) - tlo) >= tspan))
+            continue;
         if (xlate_word(d, &w, guard, have_guard, st)) {
             if (!wb) {
                 wb = writable(ctx);

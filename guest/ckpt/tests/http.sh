@@ -8,7 +8,10 @@
 set -u
 cd "$(dirname "$0")/.."
 CK=./build/ckpt H=$1 BUILD=${2:-tp}
+# A third argument "aslr" restores with CKPT_NO_MOVE=1: the fixed build stays where the kernel
+# loaded it instead of the checkpointed build's address (tests end in -pie-aslr).
 TP=./build/$BUILD SFX=; [ "$BUILD" = pie ] && SFX=-pie
+RENV=; [ "${3:-}" = aslr ] && { RENV=CKPT_NO_MOVE=1; SFX=-pie-aslr; }
 CL=./build/tp/httpclient
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done' EXIT
@@ -33,7 +36,7 @@ if ! grep -q "TOP-SECRET" "$H/client.log"; then
     echo "FAIL: http-same-connection$SFX: no leak to start from"
     exit 1
 fi
-if ! out=$($CK restore "$H/img" --binary $TP/httpd-fixed 2>&1); then
+if ! out=$(env $RENV $CK restore "$H/img" --binary $TP/httpd-fixed 2>&1); then
     echo "FAIL: http-traversal-fixed-live$SFX: restore: $out"
     echo "FAIL: http-same-connection$SFX: restore failed"
     exit 1

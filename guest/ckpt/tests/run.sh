@@ -119,19 +119,22 @@ else bad dump-now-restore "$out"; fi
 # this one does not allow TCP_REPAIR (it needs CAP_NET_ADMIN over the namespace).
 # Twice: the static build, and the same server as users build it (gcc -O2 -g: PIE, dynamic).
 if $CK tcp-repair-available >/dev/null 2>&1; then
-    out=$(tests/http.sh "$W/http" 2>&1; tests/http.sh "$W/httppie" pie 2>&1)
+    out=$(tests/http.sh "$W/http" 2>&1; tests/http.sh "$W/httppie" pie 2>&1; tests/http.sh "$W/httpaslr" pie aslr 2>&1)
 elif unshare -Urn true 2>/dev/null; then
-    out=$(unshare -Urn sh -c 'ip link set lo up 2>/dev/null || true; tests/http.sh "$1"; tests/http.sh "$2" pie' sh "$W/http" "$W/httppie" 2>&1)
+    out=$(unshare -Urn sh -c 'ip link set lo up 2>/dev/null || true; tests/http.sh "$1"; tests/http.sh "$2" pie; tests/http.sh "$3" pie aslr' sh "$W/http" "$W/httppie" "$W/httpaslr" 2>&1)
 else
     out="SKIP: http-traversal-fixed-live: TCP_REPAIR needs CAP_NET_ADMIN and no network namespace can be made
 SKIP: http-same-connection: TCP_REPAIR unavailable
 SKIP: http-traversal-fixed-live-pie: TCP_REPAIR needs CAP_NET_ADMIN and no network namespace can be made
-SKIP: http-same-connection-pie: TCP_REPAIR unavailable"
+SKIP: http-same-connection-pie: TCP_REPAIR unavailable
+SKIP: http-traversal-fixed-live-pie-aslr: TCP_REPAIR needs CAP_NET_ADMIN and no network namespace can be made
+SKIP: http-same-connection-pie-aslr: TCP_REPAIR unavailable"
 fi
 echo "$out" | grep -E '^(PASS|FAIL|SKIP): '
 pass=$((pass + $(grep -c '^PASS: ' <<<"$out"))); fail=$((fail + $(grep -c '^FAIL: ' <<<"$out"))); skip=$((skip + $(grep -c '^SKIP: ' <<<"$out")))
-if ! grep -qE '^(PASS|FAIL|SKIP): http-same-connection:?' <<<"$out" ||
-   ! grep -qE '^(PASS|FAIL|SKIP): http-same-connection-pie' <<<"$out"; then bad http-demo "did not report: $out"; fi
+if ! grep -qE '^(PASS|FAIL|SKIP): http-same-connection(:|$)' <<<"$out" ||
+   ! grep -qE '^(PASS|FAIL|SKIP): http-same-connection-pie(:|$)' <<<"$out" ||
+   ! grep -qE '^(PASS|FAIL|SKIP): http-same-connection-pie-aslr' <<<"$out"; then bad http-demo "did not report: $out"; fi
 
 # 10. large memory: never-touched pages are holes; big regions are mapped from the image
 # (copy-on-write) unless --copy; a damaged payload is refused before any process starts.
@@ -298,14 +301,22 @@ checkpoint_pie() { # NAME PROG FUNC ARGS...: runs PROG in $W/NAME/run, checkpoin
 pid_of() { sed -n 's/^restored pid \([0-9]*\).*/\1/p' <<<"$1"; }
 bias_of() { $CK info "$1" | sed -n 's/^exe   bias \(0x[0-9a-f]*\).*/\1/p'; }
 checkpoint_pie psame $PIE/compute checkpoint_here $STEPS
-if o=$($CK restore "$W/psame/img" --binary $PIE/compute 2>&1); then
-    np=$(pid_of "$o"); PIDS+=($np)
-    ob=$(bias_of "$W/psame/img")
+checkpoint_pie pmove $PIE/compute checkpoint_here $STEPS
+# by default the new build is loaded where the old one was (nothing to translate); with
+# CKPT_NO_MOVE=1 where the kernel put it (ASLR): every pointer into it is translated.
+for t in psame pmove; do
+    if [ $t = psame ]; then name=pie-restore-same-binary-same-address; o=$($CK restore "$W/$t/img" --binary $PIE/compute 2>&1)
+    else name=pie-restore-same-binary-new-address; o=$(CKPT_NO_MOVE=1 $CK restore "$W/$t/img" --binary $PIE/compute 2>&1); fi
+    rc=$?
+    np=$(pid_of "$o"); [ -n "$np" ] && PIDS+=($np)
+    ob=$(bias_of "$W/$t/img")
     nbase=$(awk -v e="$(readlink -f $PIE/compute)" '$6 == e {print "0x" $1; exit}' /proc/$np/maps 2>/dev/null | cut -d- -f1)
-    r=$(restored_result "$W/psame")
-    if [ "$r" = "$REF" ] && [ -n "$ob" ] && [ -n "$nbase" ] && [ "$((ob))" != "$((nbase))" ]
-    then ok pie-restore-same-binary-new-address; else bad pie-restore-same-binary-new-address "result '$r' != '$REF' or bias $ob == $nbase: $o"; fi
-else bad pie-restore-same-binary-new-address "$o"; fi
+    r=$(restored_result "$W/$t")
+    moved=no; [ -n "$ob" ] && [ -n "$nbase" ] && [ "$((ob))" != "$((nbase))" ] && moved=yes
+    if [ $rc -eq 0 ] && [ "$r" = "$REF" ] && { { [ $t = psame ] && [ $moved = no ] && grep -q "translated 0 return addresses, 0 code, 0 data" <<<"$o"; } ||
+                                              { [ $t = pmove ] && [ $moved = yes ] && grep -q "translated [1-9]" <<<"$o"; }; }
+    then ok $name; else bad $name "result '$r' != '$REF', bias $ob, new base $nbase: $o"; fi
+done
 checkpoint_pie pv2 $PIE/compute checkpoint_here $STEPS
 if o=$($CK restore "$W/pv2/img" --binary $PIE/compute-v2 2>&1); then
     np=$(pid_of "$o"); PIDS+=($np)
