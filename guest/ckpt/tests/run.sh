@@ -279,9 +279,10 @@ elif grep -q "open image" <<<"$out"; then ok bad-input-clear-error; else bad bad
 
 # 15. the bench reports a failed step as a failure (no figure, non-zero exit), here with a ckpt
 # that always fails.
-o=$(CK=/bin/false SIZES=1 ITERS=1000 bench/run.sh 2>&1); rc=$?
+o=$(CK=/bin/false SIZES=1 PIE_SIZES=1 ITERS=1000 bench/run.sh 2>&1); rc=$?
 if [ $rc -ne 0 ] && grep -q '^FAIL: bench ckpt_checkpoint_1mb: dump failed' <<<"$o" &&
-   grep -q '^FAIL: bench ckpt_restore_1mb: restore failed' <<<"$o" && ! grep -q '^bench ckpt_' <<<"$o"
+   grep -q '^FAIL: bench ckpt_restore_1mb: restore failed' <<<"$o" && grep -q '^FAIL: bench ckpt_restore_pie_1mb: restore failed' <<<"$o" &&
+   ! grep -q '^bench ckpt_' <<<"$o"
 then ok bench-failure-is-no-figure; else bad bench-failure-is-no-figure "exit $rc: $(grep -E '^(bench|FAIL)' <<<"$o" | tr '\n' ' ')"; fi
 
 
