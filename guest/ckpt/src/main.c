@@ -181,40 +181,38 @@ int main(int argc, char **argv)
 static int cmd_watch_dump(int argc, char **argv)
 {
     const char *cmd = argv[1];
-    {
-        if (argc < 3)
-            return usage();
-        pid_t pid = parse_pid(argv[2]);
-        const char *dir = opt(argc, argv, "--dir");
-        if (pid < 0)
+    if (argc < 3)
+        return usage();
+    pid_t pid = parse_pid(argv[2]);
+    const char *dir = opt(argc, argv, "--dir");
+    if (pid < 0)
+        return fail();
+    if (!dir)
+        return usage();
+    if (!strcmp(cmd, "dump")) {
+        struct dump_stats st;
+        ck_phase("start");
+        if (ck_precheck(pid) < 0 || pt_attach_stop(pid) < 0)
             return fail();
-        if (!dir)
-            return usage();
-        if (!strcmp(cmd, "dump")) {
-            struct dump_stats st;
-            ck_phase("start");
-            if (ck_precheck(pid) < 0 || pt_attach_stop(pid) < 0)
-                return fail();
-            ck_phase("attach");
-            int rc = ck_dump_stopped(pid, dir, NULL, flag(argc, argv, "--no-spare") ? CK_DUMP_NO_SPARE : 0, &st);
-            ptrace(PTRACE_DETACH, pid, 0, 0);
-            ck_phase("detach");
-            if (rc < 0)
-                return fail();
-            printf("checkpointed %d: %.1f MB (%.1f MB never touched, left as holes; %.1f MB written with O_DIRECT) in %.1f ms%s\n",
-                   (int)pid, st.mem_bytes / 1e6, st.hole_bytes / 1e6, st.direct_bytes / 1e6, st.secs * 1e3,
-                   st.reused ? ", over the previous spare image" : "");
-            return 0;
-        }
-        struct watch_opts wo = {.pid = pid, .dir = dir, .funcs = opt(argc, argv, "--at-return")};
-        const char *mx = opt(argc, argv, "--max");
-        wo.max = mx ? atoi(mx) : 0;
-        wo.kill_after = flag(argc, argv, "--kill-after");
-        wo.no_spare = flag(argc, argv, "--no-spare");
-        if (!wo.funcs)
-            return usage();
-        return watch_run(&wo) < 0 ? fail() : 0;
+        ck_phase("attach");
+        int rc = ck_dump_stopped(pid, dir, NULL, flag(argc, argv, "--no-spare") ? CK_DUMP_NO_SPARE : 0, &st);
+        ptrace(PTRACE_DETACH, pid, 0, 0);
+        ck_phase("detach");
+        if (rc < 0)
+            return fail();
+        printf("checkpointed %d: %.1f MB (%.1f MB never touched, left as holes; %.1f MB written with O_DIRECT) in %.1f ms%s\n",
+               (int)pid, st.mem_bytes / 1e6, st.hole_bytes / 1e6, st.direct_bytes / 1e6, st.secs * 1e3,
+               st.reused ? ", over the previous spare image" : "");
+        return 0;
     }
+    struct watch_opts wo = {.pid = pid, .dir = dir, .funcs = opt(argc, argv, "--at-return")};
+    const char *mx = opt(argc, argv, "--max");
+    wo.max = mx ? atoi(mx) : 0;
+    wo.kill_after = flag(argc, argv, "--kill-after");
+    wo.no_spare = flag(argc, argv, "--no-spare");
+    if (!wo.funcs)
+        return usage();
+    return watch_run(&wo) < 0 ? fail() : 0;
 }
 
 static int cmd_restore(int argc, char **argv)

@@ -139,7 +139,7 @@ static int load_plan(struct plan *pl, const struct restore_opts *o)
     if (odyn != ndyn)
         return ck_err("refusing to restore: %s is %s linked and the checkpointed build %s", o->binary,
                       ndyn ? "dynamically" : "statically", odyn ? "dynamically" : "statically");
-    if ((pl->o.is_exec ? 0 : 1) && !(pl->exe.flags & CK_EXE_PIE))
+    if (!pl->o.is_exec && !(pl->exe.flags & CK_EXE_PIE))
         return ck_err("refusing to restore: the image has no load address for the position-independent %s "
                       "(checkpointed by an older ckpt)", old);
     pl->dyn = ndyn;
