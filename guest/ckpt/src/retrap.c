@@ -278,7 +278,8 @@ static int release_child(struct watch *w, pid_t child, int forked)
 }
 
 /* Handles a fork/vfork/clone/exec event stop of the watched process. Returns 0 to go on
- * watching, 1 when the watch must end (a thread was started, a new program executed). */
+ * watching, 1 when the watch ends (a new program executed), -1 when it must end with an error
+ * (a thread was started; the reason is recorded). */
 static int handle_event(struct watch *w, int ev)
 {
     unsigned long msg = 0;
@@ -303,9 +304,8 @@ static int handle_event(struct watch *w, int ev)
         bps_write(w, w->pid, 1);
         w->nbp = 0;
         release_child(w, (pid_t)msg, 0);
-        printf("process %d started a thread (%lu): ckpt checkpoints single-threaded processes only; "
-               "watch ended, breakpoints removed\n", (int)w->pid, msg);
-        return 1;
+        return ck_err("process %d started a thread (%lu): ckpt checkpoints single-threaded processes only; "
+                      "watch ended, breakpoints removed", (int)w->pid, msg);
     case PTRACE_EVENT_EXEC:
         w->nbp = 0; /* gone with the old program */
         w->npend = 0;
@@ -454,7 +454,10 @@ int watch_run(const struct watch_opts *o)
             continue;
         }
         if (ev) {
-            if (handle_event(&w, ev) == 1)
+            int r = handle_event(&w, ev);
+            if (r < 0)
+                rc = -1;
+            if (r)
                 quit = 1;
             continue;
         }

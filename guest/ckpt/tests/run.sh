@@ -366,6 +366,21 @@ wait $zp; zrc=$?
 if [ $rw -ne 0 ] && [ $rd -ne 0 ] && grep -q "has 2 threads; ckpt checkpoints single-threaded processes only" <<<"$ow" &&
    grep -q "has 2 threads" <<<"$od" && [ "$alt" = ok ] && [ $zrc -eq 0 ] && grep -q "result ok" "$W/zt/final.txt" && [ ! -e "$W/ztimg" ]
 then ok refuse-threads-target-untouched; else bad refuse-threads-target-untouched "watch: $ow; dump: $od; $alt; exit $zrc"; fi
+# a thread started while watched ends the watch cleanly (breakpoints out, detached)
+mkdir -p "$W/zl"
+$PIE/zcount-threaded "$W/zl" 300 100 </dev/null >/dev/null 2>&1 & zp=$!; PIDS+=($zp)
+sleep 0.05
+ow=$(timeout 60 $CK watch $zp --at-return report --dir "$W/zlimg" 2>&1); rw=$?
+alt=ok; kill -0 $zp 2>/dev/null && ! not_altered $zp && alt="left traced or stopped"
+wait $zp; zrc=$?
+if [ $rw -ne 0 ] && grep -q "started a thread .*watch ended, breakpoints removed" <<<"$ow" && [ "$alt" = ok ] && [ $zrc -eq 0 ] &&
+   grep -q "result ok .* report v1" "$W/zl/final.txt"
+then ok watch-thread-started-watch-ends; else bad watch-thread-started-watch-ends "watch: $ow; $alt; exit $zrc"; fi
+# the diff of two default builds (no --emit-relocs: relocations decoded from the code) names the
+# one function that changed, although the functions after it moved
+o=$($CK diff $PIE/httpd $PIE/httpd-fixed 2>&1)
+if [ "$(grep -v '^#' <<<"$o")" = handle_request ] && grep -q "relocation-aware" <<<"$o"
+then ok pie-diff-names-changed-function-only; else bad pie-diff-names-changed-function-only "$o"; fi
 mkdir -p "$W/st"
 $PIE/stripped "$W/st" 100000 </dev/null >/dev/null 2>&1 & sp=$!; PIDS+=($sp)
 sleep 0.2

@@ -2,8 +2,9 @@
  * feeds one 4 KB block of deterministic data to a deflate stream that lives across calls (its
  * state allocated by libz); at the end the stream is finished, inflated and checked, and
  * OUT/final.txt gets "result ok CRC SIZE" (the same in every run). -DV2 changes report;
- * -DTHREADED adds a thread that keeps a compress2() call of its own in flight meanwhile.
- * Usage: zcount OUTDIR BLOCKS */
+ * -DTHREADED adds a thread that keeps a compress2() call of its own in flight meanwhile,
+ * started before the first block, or before block LATE when given.
+ * Usage: zcount OUTDIR BLOCKS [LATE] */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -83,10 +84,16 @@ int main(int argc, char **argv)
     unsigned n = (unsigned)atoi(argv[2]);
 #ifdef THREADED
     pthread_t t;
-    pthread_create(&t, NULL, side, NULL);
+    unsigned late = argc > 3 ? (unsigned)atoi(argv[3]) : 0;
+    if (!late)
+        pthread_create(&t, NULL, side, NULL);
 #endif
     deflateInit(&zs, 6);
     for (unsigned i = 0; i < n; i++) {
+#ifdef THREADED
+        if (late && i == late)
+            pthread_create(&t, NULL, side, NULL);
+#endif
         compress_block(i);
         usleep(2000);
     }
