@@ -336,6 +336,15 @@ if o=$($CK restore "$W/play/img" --binary $PIE/compute-layout 2>&1); then
     if [ "$r" = "$REF" ] && grep -q "new data object" "$W/play/run/final.txt"; then ok pie-data-layout-moved-relocated
     else bad pie-data-layout-moved-relocated "result '$r' != '$REF'"; fi
 else bad pie-data-layout-moved-relocated "$o"; fi
+# dynamically linked but not position independent (gcc -no-pie): the same path, bias 0
+checkpoint_pie pnp $PIE/compute-nopie checkpoint_here $STEPS
+if o=$($CK restore "$W/pnp/img" --binary $PIE/compute-nopie-v2 2>&1); then
+    np=$(pid_of "$o"); PIDS+=($np)
+    wait_file "$W/pnp/run/out.txt" "step $((STEPS - 50))" 20; kill -USR1 "$np" 2>/dev/null
+    r=$(restored_result "$W/pnp")
+    if [ "$r" = "$REF" ] && grep -q "report v2" "$W/pnp/run/final.txt" && grep -q "usr1 1" "$W/pnp/run/final.txt"
+    then ok nopie-dynamic-restore-updated-binary; else bad nopie-dynamic-restore-updated-binary "result '$r': $o"; fi
+else bad nopie-dynamic-restore-updated-binary "$o"; fi
 # the new build needs a library the checkpointed process never loaded: refused, named
 if o=$($CK restore "$W/psame/img" --binary $PIE/zcount-v2 2>&1); then bad pie-refuse-new-library-needed "accepted"
 elif grep -q "needs libz.so.1, which the checkpointed process had not loaded" <<<"$o"; then ok pie-refuse-new-library-needed
