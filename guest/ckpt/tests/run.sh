@@ -267,10 +267,11 @@ if ! grep -q "spare image ready" "$W/wns.log" && grep -q "checkpoint 1: tick ret
 then ok watch-no-spare-prepares-none; else bad watch-no-spare-prepares-none "$(cat "$W/wns.log"; ls "$W/wns")"; fi
 
 # 14. the image reader against hand-made images (valid checksums, bad contents: unterminated
-# strings, TCP queues past the record, unknown address family), under AddressSanitizer.
+# strings, TCP queues past the record, unknown address family, malformed executable and
+# mapped-file records), under AddressSanitizer.
 mkdir -p "$W/seeds"
 if ./build/fuzz-image-replay --make-seeds "$W/seeds" && o=$(./build/fuzz-image-replay "$W"/seeds/* 2>&1) &&
-   grep -q "7 images checked, 7 as expected" <<<"$o"
+   grep -q "10 images checked, 10 as expected" <<<"$o"
 then ok image-reader-hand-made-images; else bad image-reader-hand-made-images "$o"; fi
 
 # 9. a bad command line is an error with a reason
