@@ -186,6 +186,8 @@ static int step_over(struct watch *w, uint64_t addr, int *pending_sig)
     return b ? poke_byte(w->pid, addr, 0xcc, NULL) : 0;
 }
 
+static int bps_write(struct watch *w, pid_t pid, int undo);
+
 static int handle_trap(struct watch *w, int *pending_sig, int *is_ours)
 {
     struct user_regs_struct r;
@@ -207,7 +209,14 @@ static int handle_trap(struct watch *w, int *pending_sig, int *is_ours)
             w->pend[k] = w->pend[--w->npend];
             b->rets--;
             struct dump_stats ds;
-            if (ck_dump_stopped(w->pid, w->o->dir, w->fname[f], w->o->no_spare ? CK_DUMP_NO_SPARE : 0, &ds) < 0) {
+            /* The image must hold the program's bytes, not our int3s: a return address in a
+             * shared library puts one into library text, which is saved (a written page). */
+            int dr = bps_write(w, w->pid, 1);
+            if (dr == 0)
+                dr = ck_dump_stopped(w->pid, w->o->dir, w->fname[f], w->o->no_spare ? CK_DUMP_NO_SPARE : 0, &ds);
+            if (bps_write(w, w->pid, 0) < 0)
+                return -1;
+            if (dr < 0) {
                 fprintf(stderr, "ckpt: checkpoint after %s failed: %s\n", w->fname[f], ck_strerror());
             } else {
                 w->count++;

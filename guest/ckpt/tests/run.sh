@@ -365,6 +365,28 @@ if o=$($CK restore "$W/zc/img" --binary $PIE/zcount-v2 2>&1); then
     else bad pie-libz-restore-updated-libraries-kept "want ok $ZREF v2, libz at $zbase/$zmap: $(cat "$W/zc/run/final.txt" 2>/dev/null) $o"; fi
 else bad pie-libz-restore-updated-libraries-kept "$o"; fi
 
+# a call into libz in flight at the checkpoint: libz's deflateInit2_ calls the program's zalloc
+# (watched), so libz's frame is on the saved stack; restored into the update, libz returns
+# into the new build and keeps the new build's zalloc/zfree pointers (translated)
+ZALLOCS=$(awk '{print $NF}' "$W/zref/final.txt")
+mkdir -p "$W/zi/run"
+$PIE/zcount "$W/zi/run" 300 0 wait </dev/null >/dev/null 2>&1 & zp=$!; PIDS+=($zp)
+sleep 0.05
+$CK watch $zp --at-return zalloc_counted --dir "$W/zi/img" --max 1 --kill-after >"$W/zi/watch.log" 2>&1
+wait $zp 2>/dev/null
+info=$($CK info "$W/zi/img" 2>/dev/null); inlibz=no
+for r in $(awk '$1 == "mem" && $7 ~ /libz\.so/ && ($4 == 5 || $4 == 7) {print $2}' <<<"$info"); do
+    for ip in $(awk '$1 == "frame" {print $4}' <<<"$info"); do
+        [ $((ip)) -ge $((${r%-*})) ] && [ $((ip)) -lt $((${r#*-})) ] && inlibz=yes
+    done
+done
+if o=$($CK restore "$W/zi/img" --binary $PIE/zcount-v2 2>&1); then
+    PIDS+=($(pid_of "$o"))
+    wait_file "$W/zi/run/final.txt" result 30
+    if [ "$inlibz" = yes ] && grep -q "result ok $ZREF report v2 allocs $ZALLOCS" "$W/zi/run/final.txt"
+    then ok pie-libz-call-in-flight-restored; else bad pie-libz-call-in-flight-restored "libz frame on the stack: $inlibz; $(cat "$W/zi/run/final.txt" 2>/dev/null); $o"; fi
+else bad pie-libz-call-in-flight-restored "$o; $(cat "$W/zi/watch.log")"; fi
+
 # Refused at watch/dump time, with the reason, the target left running untouched.
 mkdir -p "$W/zt"
 $PIE/zcount-threaded "$W/zt" 400 </dev/null >/dev/null 2>&1 & zp=$!; PIDS+=($zp)

@@ -4,7 +4,7 @@
  * OUT/final.txt gets "result ok CRC SIZE" (the same in every run). -DV2 changes report;
  * -DTHREADED adds a thread that keeps a compress2() call of its own in flight meanwhile,
  * started before the first block, or before block LATE when given.
- * Usage: zcount OUTDIR BLOCKS [LATE] */
+ * Usage: zcount OUTDIR BLOCKS [LATE [WAIT]]   (WAIT: sleep 0.3 s before deflateInit) */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -18,6 +18,22 @@
 #endif
 
 static z_stream zs;
+static unsigned long nalloc;
+
+/* libz allocates through these (zalloc/zfree): a checkpoint at zalloc's return has libz's
+ * deflateInit2_ on the stack, and libz holds pointers to these functions. */
+__attribute__((noinline)) voidpf zalloc_counted(voidpf opaque, uInt items, uInt size)
+{
+    (void)opaque;
+    nalloc++;
+    return calloc(items, size);
+}
+
+__attribute__((noinline)) static void zfree_counted(voidpf opaque, voidpf p)
+{
+    (void)opaque;
+    free(p);
+}
 static unsigned char *out;
 static size_t outlen, outcap;
 static uLong crc;
@@ -88,6 +104,10 @@ int main(int argc, char **argv)
     if (!late)
         pthread_create(&t, NULL, side, NULL);
 #endif
+    zs.zalloc = zalloc_counted;
+    zs.zfree = zfree_counted;
+    if (argc > 4)
+        usleep(300000); /* time for a watcher to attach before deflateInit */
     deflateInit(&zs, 6);
     for (unsigned i = 0; i < n; i++) {
 #ifdef THREADED
@@ -115,7 +135,7 @@ int main(int argc, char **argv)
     char path[4200];
     snprintf(path, sizeof path, "%s/final.txt", argv[1]);
     FILE *f = fopen(path, "w");
-    fprintf(f, "result %s %08lx %zu %s\n", ok ? "ok" : "BAD", crc, outlen, report());
+    fprintf(f, "result %s %08lx %zu %s allocs %lu\n", ok ? "ok" : "BAD", crc, outlen, report(), nalloc);
     fclose(f);
     return ok ? 0 : 1;
 }
