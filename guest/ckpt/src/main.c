@@ -76,7 +76,9 @@ static int guarded(int (*fn)(int, char **), int argc, char **argv)
         if (getppid() != parent)
             raise(SIGTERM);
         signal(SIGPIPE, SIG_IGN); /* output to a reader that died must not kill the tracer */
-        _exit(fn(argc, argv));
+        int rc = fn(argc, argv);
+        fflush(NULL);
+        _exit(rc);
     }
     struct sigaction sa = {.sa_handler = forward};
     sigemptyset(&sa.sa_mask);
