@@ -292,11 +292,13 @@ then ok bench-failure-is-no-figure; else bad bench-failure-is-no-figure "exit $r
 PIE=./build/pie
 # not_altered PID: the process is neither traced nor stopped (a refusal must leave it so)
 not_altered() { ! grep -qE '^TracerPid:[[:space:]]+[1-9]' /proc/$1/status && ! grep -qE '^State:[[:space:]]+[tT]' /proc/$1/status; }
+# wait_exe PID PROG: until PID runs PROG (the shell has exec'd it), at most 10 s
+wait_exe() { local e; e=$(readlink -f "$2"); for _ in $(seq 200); do [ "$(readlink /proc/$1/exe 2>/dev/null)" = "$e" ] && return 0; sleep 0.05; done; return 1; }
 checkpoint_pie() { # NAME PROG FUNC ARGS...: runs PROG in $W/NAME/run, checkpoints it when FUNC returns, kills it
     local d="$W/$1" prog=$2 fn=$3; shift 3; mkdir -p "$d/run"
     WAIT_USR1=1 $prog "$d/run" "$@" </dev/null >/dev/null 2>&1 & local p=$!; PIDS+=($p)
-    sleep 0.2
-    $CK watch $p --at-return "$fn" --dir "$d/img" --max 1 --kill-after >"$d/watch.log" 2>&1
+    wait_exe $p $prog; sleep 0.1
+    timeout 60 $CK watch $p --at-return "$fn" --dir "$d/img" --max 1 --kill-after >"$d/watch.log" 2>&1
     wait $p 2>/dev/null
     return 0
 }
@@ -371,8 +373,8 @@ else bad pie-libz-restore-updated-libraries-kept "$o"; fi
 ZALLOCS=$(awk '{print $NF}' "$W/zref/final.txt")
 mkdir -p "$W/zi/run"
 $PIE/zcount "$W/zi/run" 300 0 wait </dev/null >/dev/null 2>&1 & zp=$!; PIDS+=($zp)
-sleep 0.05
-$CK watch $zp --at-return zalloc_counted --dir "$W/zi/img" --max 1 --kill-after >"$W/zi/watch.log" 2>&1
+wait_exe $zp $PIE/zcount
+timeout 60 $CK watch $zp --at-return zalloc_counted --dir "$W/zi/img" --max 1 --kill-after >"$W/zi/watch.log" 2>&1
 wait $zp 2>/dev/null
 info=$($CK info "$W/zi/img" 2>/dev/null); inlibz=no
 for r in $(awk '$1 == "mem" && $7 ~ /libz\.so/ && ($4 == 5 || $4 == 7) {print $2}' <<<"$info"); do
@@ -390,7 +392,7 @@ else bad pie-libz-call-in-flight-restored "$o; $(cat "$W/zi/watch.log")"; fi
 # Refused at watch/dump time, with the reason, the target left running untouched.
 mkdir -p "$W/zt"
 $PIE/zcount-threaded "$W/zt" 400 </dev/null >/dev/null 2>&1 & zp=$!; PIDS+=($zp)
-sleep 0.2
+wait_exe $zp $PIE/zcount-threaded; sleep 0.1
 ow=$($CK watch $zp --at-return compress_block --dir "$W/ztimg" --max 1 2>&1); rw=$?
 od=$($CK dump $zp --dir "$W/ztimg" 2>&1); rd=$?
 alt=ok; not_altered $zp || alt="left traced or stopped: $(grep -E 'State|TracerPid' /proc/$zp/status | tr '\n' ' ')"
@@ -401,7 +403,7 @@ then ok refuse-threads-target-untouched; else bad refuse-threads-target-untouche
 # a thread started while watched ends the watch cleanly (breakpoints out, detached)
 mkdir -p "$W/zl"
 $PIE/zcount-threaded "$W/zl" 300 100 </dev/null >/dev/null 2>&1 & zp=$!; PIDS+=($zp)
-sleep 0.05
+wait_exe $zp $PIE/zcount-threaded
 ow=$(timeout 60 $CK watch $zp --at-return report --dir "$W/zlimg" 2>&1); rw=$?
 alt=ok; kill -0 $zp 2>/dev/null && ! not_altered $zp && alt="left traced or stopped"
 wait $zp; zrc=$?
@@ -415,7 +417,7 @@ if [ "$(grep -v '^#' <<<"$o")" = handle_request ] && grep -q "relocation-aware" 
 then ok pie-diff-names-changed-function-only; else bad pie-diff-names-changed-function-only "$o"; fi
 mkdir -p "$W/st"
 $PIE/stripped "$W/st" 100000 </dev/null >/dev/null 2>&1 & sp=$!; PIDS+=($sp)
-sleep 0.2
+wait_exe $sp $PIE/stripped
 ow=$($CK watch $sp --at-return checkpoint_here --dir "$W/stimg" 2>&1); rw=$?
 od=$($CK dump $sp --dir "$W/stimg" 2>&1); rd=$?
 alt=ok; not_altered $sp || alt="left traced or stopped"
@@ -427,7 +429,7 @@ kill -9 $sp 2>/dev/null
 # checkpoint makes the restore refuse, naming it and both build-ids.
 mkdir -p "$W/lib"; cp $PIE/v1/libckdemo.so "$W/lib/"
 LD_LIBRARY_PATH="$W/lib" $PIE/libuser "$W/lib/out" 100000 </dev/null >/dev/null 2>&1 & lp=$!; PIDS+=($lp)
-sleep 0.2
+wait_exe $lp $PIE/libuser
 o1=$($CK dump $lp --dir "$W/limg" 2>&1); r1=$?
 cp $PIE/v2/libckdemo.so "$W/lib/new.so" && mv "$W/lib/new.so" "$W/lib/libckdemo.so"
 o2=$($CK restore "$W/limg" --binary $PIE/libuser --no-replace 2>&1); r2=$?
@@ -444,7 +446,7 @@ then ok refuse-dump-replaced-library; else bad refuse-dump-replaced-library "$o3
 # own programs are checkpointed or refused up front, under a hard timeout, nothing left behind.
 o=$(
     $PIE/forker "$W/fk.out" 60 exec </dev/null >/dev/null 2>&1 & p=$!
-    sleep 0.05
+    wait_exe $p $PIE/forker
     timeout 30 $CK watch $p --at-return handle --dir "$W/fkimg" --max 3 2>&1; echo "watch rc $?"
     wait $p; echo "forker rc $?"
 )
@@ -453,7 +455,7 @@ if grep -q "checkpoint 3: handle returned" <<<"$o" && grep -q "watch rc 0" <<<"$
 then ok watch-forking-target-children-unharmed; else bad watch-forking-target-children-unharmed "$o; $(cat "$W/fk.out" 2>/dev/null)"; fi
 o=$(
     $PIE/forker "$W/fx.out" 40 exec </dev/null >/dev/null 2>&1 & p=$!
-    sleep 0.05
+    wait_exe $p $PIE/forker
     timeout 30 $CK watch $p --at-return main --dir "$W/fximg" 2>&1; echo "watch rc $?"
     wait $p; echo "forker rc $?"
 )
@@ -461,8 +463,9 @@ if grep -q "executed a new program: watch ended" <<<"$o" && grep -q "watch rc 0"
    grep -q "result ok 0" "$W/fx.out"
 then ok watch-target-execs-watch-ends; else bad watch-target-execs-watch-ends "$o"; fi
 # a target inside a pipeline: checkpointed, its output still flows through the pipe
-o=$( { $PIE/forker /dev/stdout 150 </dev/null | cat >"$W/pipe.out"; } & sleep 0.1
-     p=$(pgrep -n -f "$PIE/forker /dev/stdout"); timeout 30 $CK watch $p --at-return handle --dir "$W/pipeimg" --max 2 2>&1
+o=$( { $PIE/forker /dev/stdout 150 </dev/null | cat >"$W/pipe.out"; } &
+     for _ in $(seq 200); do p=$(pgrep -n -f "^$PIE/forker /dev/stdout"); [ -n "$p" ] && wait_exe $p $PIE/forker && break; sleep 0.05; done
+     timeout 30 $CK watch $p --at-return handle --dir "$W/pipeimg" --max 2 2>&1
      echo "watch rc $?"; wait )
 if grep -q "checkpoint 2: handle returned" <<<"$o" && grep -q "watch rc 0" <<<"$o" && grep -q "result ok 0" "$W/pipe.out" &&
    $CK info "$W/pipeimg" | grep -q "kind 3 .*pipe:"

@@ -4,7 +4,7 @@
  * OUT/final.txt gets "result ok CRC SIZE" (the same in every run). -DV2 changes report;
  * -DTHREADED adds a thread that keeps a compress2() call of its own in flight meanwhile,
  * started before the first block, or before block LATE when given.
- * Usage: zcount OUTDIR BLOCKS [LATE [WAIT]]   (WAIT: sleep 0.3 s before deflateInit) */
+ * Usage: zcount OUTDIR BLOCKS [LATE [WAIT]]   (WAIT: sleep 1 s before deflateInit) */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -107,7 +107,7 @@ int main(int argc, char **argv)
     zs.zalloc = zalloc_counted;
     zs.zfree = zfree_counted;
     if (argc > 4)
-        usleep(300000); /* time for a watcher to attach before deflateInit */
+        usleep(1000000); /* time for a watcher to attach before deflateInit */
     deflateInit(&zs, 6);
     for (unsigned i = 0; i < n; i++) {
 #ifdef THREADED
