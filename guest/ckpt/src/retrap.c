@@ -6,6 +6,7 @@
 #include "libs.h"
 #include "prefill.h"
 #include "util.h"
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -359,6 +360,21 @@ int watch_run(const struct watch_opts *o)
     snprintf(exe, sizeof exe, "/proc/%d/exe", (int)o->pid);
     if (ck_precheck(o->pid) < 0 || elf_load(&w.bin, exe) < 0 || exe_bias(o->pid, w.bin.entry, &w.bias) < 0)
         return -1;
+    /* Unknown names are refused before the process is touched. */
+    char *names = ck_xstrdup(o->funcs);
+    for (char *save, *t = strtok_r(names, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        const struct esym *s = elf_sym_named(&w.bin, t);
+        if (!s || s->type != STT_FUNC) {
+            char real[1024];
+            ssize_t n = readlink(exe, real, sizeof real - 1);
+            real[n > 0 ? n : 0] = 0;
+            ck_err("no function named '%s' in %s; nothing was changed in process %d", t, n > 0 ? real : exe, (int)o->pid);
+            free(names);
+            elf_free(&w.bin);
+            return -1;
+        }
+    }
+    free(names);
     mkdir(o->dir, 0700);
     char ctl[4200];
     snprintf(ctl, sizeof ctl, "%s/control", o->dir);

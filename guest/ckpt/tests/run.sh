@@ -425,6 +425,16 @@ if [ $rw -ne 0 ] && [ $rd -ne 0 ] && grep -q "no symbol table in .*stripped" <<<
    [ "$alt" = ok ] && kill -0 $sp && [ ! -e "$W/stimg" ]
 then ok refuse-no-symbol-table; else bad refuse-no-symbol-table "watch: $ow; dump: $od; $alt"; fi
 kill -9 $sp 2>/dev/null
+# a function name that is not in the executable: refused before the process is touched
+mkdir -p "$W/uf"
+$PIE/compute "$W/uf" 100000 </dev/null >/dev/null 2>&1 & up=$!; PIDS+=($up)
+wait_exe $up $PIE/compute
+ow=$($CK watch $up --at-return checkpoint_here,no_such_function --dir "$W/ufimg" 2>&1); rw=$?
+alt=ok; not_altered $up || alt="left traced or stopped"
+if [ $rw -ne 0 ] && grep -q "no function named 'no_such_function' in .*/compute; nothing was changed" <<<"$ow" &&
+   [ "$alt" = ok ] && [ ! -e "$W/ufimg" ]
+then ok refuse-unknown-function-untouched; else bad refuse-unknown-function-untouched "$ow; $alt"; fi
+kill -9 $up 2>/dev/null
 # a shared library replaced on disk: a dump is refused naming it; one replaced after the
 # checkpoint makes the restore refuse, naming it and both build-ids.
 mkdir -p "$W/lib"; cp $PIE/v1/libckdemo.so "$W/lib/"
