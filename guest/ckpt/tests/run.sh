@@ -402,7 +402,7 @@ if [ $rw -ne 0 ] && [ $rd -ne 0 ] && grep -q "has 2 threads; ckpt checkpoints si
 then ok refuse-threads-target-untouched; else bad refuse-threads-target-untouched "watch: $ow; dump: $od; $alt; exit $zrc"; fi
 # a thread started while watched ends the watch cleanly (breakpoints out, detached)
 mkdir -p "$W/zl"
-$PIE/zcount-threaded "$W/zl" 300 100 </dev/null >/dev/null 2>&1 & zp=$!; PIDS+=($zp)
+$PIE/zcount-threaded "$W/zl" 800 400 </dev/null >/dev/null 2>&1 & zp=$!; PIDS+=($zp)
 wait_exe $zp $PIE/zcount-threaded
 ow=$(timeout 60 $CK watch $zp --at-return report --dir "$W/zlimg" 2>&1); rw=$?
 alt=ok; kill -0 $zp 2>/dev/null && ! not_altered $zp && alt="left traced or stopped"
@@ -503,6 +503,21 @@ if [ "$alt" = ok ] && ! pgrep -f "ckpt dump $kp" >/dev/null && grep -q "verified
    { [ ! -e "$W/kdimg/image.ckpt" ] || $CK info "$W/kdimg" >/dev/null 2>&1; } && [ ! -e "$W/kdimg/image.ckpt.tmp" ]
 then ok sigkill-dump-completes-target-untouched; else bad sigkill-dump-completes-target-untouched "$alt; $(cat "$W/kd.out")"; fi
 kill -9 $kp 2>/dev/null
+# SIGKILL of ckpt restore: the restore completes; the restored process runs untraced, its memory whole
+$TP/memhog 100 >"$W/kr.out" 2>/dev/null </dev/null & kp=$!; PIDS+=($kp)
+wait_file "$W/kr.out" ready 20
+$CK dump $kp --dir "$W/krimg" >/dev/null 2>&1; kill -9 $kp; wait $kp 2>/dev/null
+$CK restore "$W/krimg" --binary $TP/memhog >"$W/kr.log" 2>&1 & rp=$!
+sleep 0.05; kill -9 $rp; wait $rp 2>/dev/null
+for _ in $(seq 100); do pgrep -f "ckpt restore $W/krimg" >/dev/null || break; sleep 0.1; done
+np=$(pid_of "$(cat "$W/kr.log")")
+why=
+[ -n "$np" ] || why="no restored process: $(cat "$W/kr.log")"
+[ -z "$why" ] && PIDS+=($np) && { not_altered $np || why="restored process left traced or stopped"; }
+[ -z "$why" ] && { kill -USR1 $np; wait_file "$W/kr.out" verified 20; grep -aq "verified ok" "$W/kr.out" || why="memory: $(tail -1 "$W/kr.out")"; }
+pgrep -f "ckpt restore $W/krimg" >/dev/null && why="ckpt left running"
+if [ -z "$why" ]; then ok sigkill-restore-completes; else bad sigkill-restore-completes "$why"; fi
+[ -n "$np" ] && kill -9 $np 2>/dev/null
 # Debian's programs (installed by host-tools/install-deps.sh): each runs until $W/mx.stop exists,
 # is checkpointed or refused with a reason (`ckpt dump`, `ckpt watch`, under `timeout -s KILL`),
 # then stopped; its own output must be right and nothing may be left behind, stopped or traced.
