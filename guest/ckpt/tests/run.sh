@@ -392,7 +392,8 @@ else bad pie-libz-call-in-flight-restored "$o; $(cat "$W/zi/watch.log")"; fi
 # Refused at watch/dump time, with the reason, the target left running untouched.
 mkdir -p "$W/zt"
 $PIE/zcount-threaded "$W/zt" 400 </dev/null >/dev/null 2>&1 & zp=$!; PIDS+=($zp)
-wait_exe $zp $PIE/zcount-threaded; sleep 0.1
+wait_exe $zp $PIE/zcount-threaded
+for _ in $(seq 200); do [ "$(ls /proc/$zp/task 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.05; done
 ow=$($CK watch $zp --at-return compress_block --dir "$W/ztimg" --max 1 2>&1); rw=$?
 od=$($CK dump $zp --dir "$W/ztimg" 2>&1); rd=$?
 alt=ok; not_altered $zp || alt="left traced or stopped: $(grep -E 'State|TracerPid' /proc/$zp/status | tr '\n' ' ')"
