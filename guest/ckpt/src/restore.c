@@ -982,11 +982,15 @@ int ck_restore(const struct restore_opts *o, pid_t *newpid, struct restore_stats
         rc = make_plan(&pl, o, st, pl.ob);
         goto out;
     }
+    /* A fixed-address build's place is known: everything is checked before a process starts.
+     * A PIE's translation needs the address it got (usually the old one, see move_exe). */
+    if (pl.n.is_exec && make_plan(&pl, o, st, 0) < 0)
+        goto out;
     pid = start_new(&pl, o->binary, &nb);
     if (pid < 0)
         goto out;
     ck_phase("restore: start new");
-    if (make_plan(&pl, o, st, nb) < 0)
+    if (!pl.n.is_exec && make_plan(&pl, o, st, nb) < 0)
         goto out;
     ck_phase("restore: plan");
     if (alive) {
