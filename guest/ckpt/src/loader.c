@@ -85,8 +85,9 @@ int ld_patch(const struct ld_new *nw, const struct ck_exe *exe, const struct dyn
         int done = 0;
         for (size_t k = 0; k + 12 <= len && !done; k += 4) {
             const uint8_t *o = rd(ctx, om + k, 12);
-            if (o && !memcmp(o, og, 12) && !memcmp(nw->map + k, ng, 12)) {
-                memcpy(wr(ctx, om + k, 12), ng, 12);
+            uint8_t *w = o && !memcmp(o, og, 12) && !memcmp(nw->map + k, ng, 12) ? wr(ctx, om + k, 12) : NULL;
+            if (w) {
+                memcpy(w, ng, 12);
                 done = 1;
             }
         }
