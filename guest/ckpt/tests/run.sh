@@ -348,6 +348,14 @@ if o=$($CK restore "$W/pnp/img" --binary $PIE/compute-nopie-v2 2>&1); then
     if [ "$r" = "$REF" ] && grep -q "report v2" "$W/pnp/run/final.txt" && grep -q "usr1 1" "$W/pnp/run/final.txt"
     then ok nopie-dynamic-restore-updated-binary; else bad nopie-dynamic-restore-updated-binary "result '$r': $o"; fi
 else bad nopie-dynamic-restore-updated-binary "$o"; fi
+# an update whose exported symbols changed the shape of its .gnu.hash: ld.so's record of the
+# executable is rewritten, and a lookup through it (dlsym) finds the new build's function
+checkpoint_pie prd $PIE/compute-rdynamic checkpoint_here $STEPS
+if o=$(CKPT_NO_MOVE=1 $CK restore "$W/prd/img" --binary $PIE/compute-rdynamic-exports 2>&1); then
+    PIDS+=($(pid_of "$o")); r=$(restored_result "$W/prd")
+    if [ "$r" = "$REF" ] && grep -q "report v2" "$W/prd/run/final.txt" && grep -q "dlsym ok" "$W/prd/run/final.txt"
+    then ok pie-exports-changed-dlsym-finds-new; else bad pie-exports-changed-dlsym-finds-new "result '$r': $(cat "$W/prd/run/final.txt" 2>/dev/null)"; fi
+else bad pie-exports-changed-dlsym-finds-new "$o"; fi
 # the new build needs a library the checkpointed process never loaded: refused, named
 if o=$($CK restore "$W/psame/img" --binary $PIE/zcount-v2 2>&1); then bad pie-refuse-new-library-needed "accepted"
 elif grep -q "needs libz.so.1, which the checkpointed process had not loaded" <<<"$o"; then ok pie-refuse-new-library-needed
