@@ -101,6 +101,10 @@ bool rp_take(struct replayer *r, unsigned type, const struct hs_pos *pos, struct
         return mismatch(r, "the input is needed at another position than the Primary's", e, type, pos);
     if (e->con_hash != pos->con_hash)
         return mismatch(r, "the serial output differs from the Primary's", e, type, pos);
+    /* Beside the log (the same machine): the count the Primary had here, so that a counter that
+     * drifted is caught at the first event after it drifted, not at the next asynchronous one. */
+    if (r->sh->counts && r->sh->counts[(e->seq - 1) & (r->sh->cap - 1)] != pos->count)
+        return mismatch(r, "the instruction or branch count differs from the Primary's", e, type, pos);
     *out = *e;
     uint64_t un = rp_unconsumed(r);
     if (!__atomic_load_n(&r->sh->p_stopped, __ATOMIC_ACQUIRE)) {

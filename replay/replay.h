@@ -34,6 +34,8 @@ struct hs_shared {
     size_t ring_size;
     uint64_t cap;               /* ring capacity in events */
     struct hs_regs *regs;       /* cap slots: the Primary's registers for the event in that ring slot */
+    uint64_t *counts;           /* cap slots or NULL: the Primary's counter at that event (counter modes),
+                                 * checked by the Backup at every event, synchronous ones included */
     uint64_t lag_events;        /* hold this many events back (0: none) */
     uint64_t lag_tsc;           /* or this much of the Primary's time */
     /* Written by the Primary, read by the Backup. */

@@ -274,7 +274,8 @@ static void setup_ring(void)
     size_t regs_size = cap * sizeof(struct hs_regs);
     uint64_t mem = palloc_alloc(&pa, (ring_size + PAGE_SIZE - 1) / PAGE_SIZE, PAGE_SIZE);
     uint64_t regs = palloc_alloc(&pa, (regs_size + PAGE_SIZE - 1) / PAGE_SIZE, PAGE_SIZE);
-    if (!mem || !regs) {
+    uint64_t counts = palloc_alloc(&pa, (cap * 8 + PAGE_SIZE - 1) / PAGE_SIZE, PAGE_SIZE);
+    if (!mem || !regs || !counts) {
         kprintf("hindsight: FATAL: no memory for a ring of %lu events (%lu KiB)\n", cap,
                 (uint64_t)(ring_size + regs_size) >> 10);
         fail_run("config-error");
@@ -288,6 +289,7 @@ static void setup_ring(void)
         kprintf("hindsight: FATAL: ring set-up failed: %s\n", ring_strerror(st));
         fail_run("config-error");
     }
+    shared.counts = (uint64_t *)(uintptr_t)counts;
     shared.lag_events = cfg.lag_events;
     shared.lag_tsc = cfg.lag_ms * (vtime_tsc_hz() / 1000);
     if (cfg.replay_log_com2) {

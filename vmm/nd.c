@@ -202,6 +202,8 @@ void nd_end(struct vcpu *v, unsigned outcome_code)
     struct hs_regs regs;
     vcpu_regs(v, &regs);
     struct hs_pos end = v->pos;
+    end.async = 0; /* the end is always at a synchronous position (stop_request) */
+    end.count = v->count;
     end.rip = regs.rip;
     end.digest = hs_digest(&regs);
     end.con_hash = v->con_hash;

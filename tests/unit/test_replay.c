@@ -1260,3 +1260,26 @@ TEST(replay_async_event_at_wrong_registers_is_refused)
     CHECK(f.rp.diverged);
     fx_free(&f);
 }
+
+TEST(replay_counts_beside_the_log_catch_a_drifted_counter)
+{
+    struct fx f;
+    if (fx_init(&f, 64, 0))
+        return;
+    uint64_t counts[64];
+    f.sh.counts = counts;
+    struct hs_pos p = pos_at(3, 0);
+    p.count = 1000;
+    struct hs_regs r = regs_at(3, 0);
+    rec_event(&f.rec, EV_TSC, 0, 0, &p, 5, 0, 10, &r);
+    rec_event(&f.rec, EV_TSC, 0, 0, &p, 6, 0, 10, &r);
+    rec_publish(&f.rec, 3, 10);
+    CHECK_EQ(counts[0], 1000);
+    struct hs_event e;
+    CHECK(rp_take(&f.rp, EV_TSC, &p, &e)); /* same count: fine */
+    p.count = 1001;                        /* the Backup counted one instruction more */
+    CHECK(!rp_take(&f.rp, EV_TSC, &p, &e));
+    CHECK(f.rp.diverged);
+    CHECK_CONTAINS(f.rp.mm.what, "count differs");
+    fx_free(&f);
+}
