@@ -173,7 +173,9 @@ static void print_replay_summary(char *buf, size_t cap, size_t *len)
         latency_max_ns(), latency_median_ns(), latency_count());
     if (replay_mode == MODE_ICOUNT || replay_mode == MODE_PMC)
         *len += (size_t)hs_snprintf(buf + *len, cap - *len, " replay.landing_margin=%lu replay.primary_count=%lu "
-                                    "replay.backup_count=%lu", vcpus[1].land_margin, vcpus[0].count, vcpus[1].count);
+                                    "replay.backup_count=%lu replay.late_timer_exits=%lu replay.count_path_changes=%lu",
+                                    vcpus[1].land_margin, vcpus[0].count, vcpus[1].count,
+                                    vcpus[0].count_late + vcpus[1].count_late, counter_host_path_changes());
 }
 
 void run_core_finished(struct cpu *c)
@@ -253,6 +255,11 @@ static void choose_replay(void)
         replay_mode = MODE_EXIT;
         kprintf("hindsight: replay mode exit\n");
         break;
+    }
+    if (replay_mode == MODE_ICOUNT && cfg.landing_margin_set && cfg.landing_margin == 0) {
+        kprintf("hindsight: FATAL: landing_margin=0 cannot land exactly in icount mode: the preemption timer can stop "
+                "one instruction late (after STI or MOV SS, whose interrupt shadow delays the exit); use 1 or more\n");
+        fail_run("config-error");
     }
     if (cfg.backup_cmdline_set) {
         kprintf("hindsight: FATAL: backup_cmdline needs replay=independent: a replaying Backup boots exactly "

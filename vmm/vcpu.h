@@ -99,6 +99,8 @@ struct vcpu {
     enum vcpu_counter counter;
     uint64_t count;                  /* the counter: guest instructions (icount) or branches (pmc) */
     uint64_t timer_entry;            /* preemption timer value at the last entry (icount) */
+    uint64_t tsc_entry;              /* the TSC just before that entry (icount) */
+    uint64_t count_late;             /* icount: timer exits that came late (an interrupt shadow) */
     uint64_t pmc_run_for;            /* pmc: branches until the counter's interrupt at the next entry (0: none) */
     bool pmi;                        /* pmc: the counter overflowed during the last guest run */
     bool async_pos;                  /* this exit is an asynchronous position (pos.async set) */
