@@ -11,13 +11,13 @@ VMM_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdinc -isy
 	-mcmodel=small -MMD -MP -Ivmm
 HOST_CFLAGS := -std=c11 -O1 -g $(WARN) -D_GNU_SOURCE -Ivmm -Ireplay -Iboot/efi -Itests/unit -fsanitize=address,undefined -fno-omit-frame-pointer
 
-VMM_C := $(wildcard vmm/*.c vmm/dev/*.c vmm/debug/*.c) replay/record.c replay/replay.c replay/codec.c
+VMM_C := $(wildcard vmm/*.c vmm/dev/*.c vmm/debug/*.c) replay/record.c replay/replay.c replay/codec.c replay/landing.c
 VMM_ASM := vmm/isr.asm vmm/vmx_entry.asm
 VMM_OBJ := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/boot/multiboot2.o $(B)/vmm/ap_blob.o
 # Pure VMM logic that the host unit tests compile hosted.
 PURE_C := vmm/mb2.c vmm/palloc.c vmm/config.c vmm/ept.c vmm/vmx_caps.c vmm/tlb_plan.c vmm/hostirq_class.c vmm/acpi.c boot/efi/bootinfo.c vmm/pvh.c vmm/bzimage.c vmm/format.c \
 	vmm/dev/uart16550.c vmm/dev/pic8259.c vmm/dev/pit8254.c vmm/dev/cmos.c \
-	vmm/cpuid_filter.c vmm/cpuid_table.c vmm/exit_reason.c vmm/symmap.c replay/record.c replay/replay.c replay/codec.c \
+	vmm/cpuid_filter.c vmm/cpuid_table.c vmm/exit_reason.c vmm/symmap.c vmm/latency.c replay/record.c replay/replay.c replay/codec.c replay/landing.c vmm/pmu_model.c \
 	vmm/debug/gva.c vmm/debug/target.c vmm/debug/gdbstub.c vmm/debug/monitor.c vmm/debug/dbgmux.c
 UNIT_C := $(wildcard tests/unit/*.c)
 
@@ -187,10 +187,15 @@ $(B)/guest/tsc: guest/initramfs/tsc.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -static -nostdlib -fno-pie -no-pie -fno-stack-protector -o $@ $<
 
+$(B)/guest/spin: guest/initramfs/spin.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -static -nostdlib -fno-pie -no-pie -fno-stack-protector -o $@ $<
+
 $(B)/initramfs.cpio.gz: guest/initramfs/init guest/initramfs/profile host-tools/mkinitramfs.sh host-tools/newc.py \
-		$(B)/guest/tsc agents
+		$(B)/guest/tsc $(B)/guest/spin agents
 	@rm -rf $(B)/initramfs-extra && mkdir -p $(B)/initramfs-extra/bin
 	@cp $(B)/guest/tsc $(B)/initramfs-extra/bin/tsc
+	@cp $(B)/guest/spin $(B)/initramfs-extra/bin/spin
 	@for a in $(AGENTS_PRESENT); do $(MAKE) -s -C guest/$$a install DESTDIR=$(abspath $(B))/initramfs-extra >/dev/null || exit 1; done
 	host-tools/mkinitramfs.sh $@ $(B)/initramfs-extra
 

@@ -8,7 +8,8 @@ for g in $groups; do
     case $g in
     build)  pkgs+=(gcc make nasm binutils grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools dosfstools gnu-efi python3 file gdb) ;;
     emu)    pkgs+=(bochs bochsbios vgabios bochs-term busybox-static cpio xz-utils zstd qemu-system-x86 ovmf) ;;
-    agents) pkgs+=(gcc g++ make libelf-dev libdw-dev libunwind-dev pkg-config iproute2 util-linux) ;;
+    agents) pkgs+=(gcc g++ make libelf-dev libdw-dev libunwind-dev pkg-config iproute2 util-linux zlib1g-dev
+            libcapstone-dev bash busybox-static python3 perl gzip xz-utils) ;;  # + real programs for the test matrices
     fuzz)   pkgs+=(clang libclang-rt-14-dev) ;;
     *) echo "install-deps: unknown group '$g' (known: build emu agents fuzz)" >&2; exit 2 ;;
     esac

@@ -12,6 +12,7 @@ int hs_shared_init(struct hs_shared *sh, void *ring_mem, size_t ring_size, uint6
     sh->ring_size = ring_size;
     sh->cap = cap;
     sh->regs = regs;
+    sh->counts = 0;
     sh->p_positions = 0;
     sh->p_tsc = 0;
     sh->p_stopped = 0;
@@ -75,7 +76,7 @@ void rec_event(struct recorder *r, unsigned type, unsigned flags, unsigned arg, 
         return;
     struct hs_event e = {
         .type = (uint8_t)type,
-        .flags = (uint8_t)(flags | (pos->window ? EVF_WINDOW : 0)),
+        .flags = (uint8_t)(flags | (pos->window ? EVF_WINDOW : 0) | (pos->async ? EVF_ASYNC : 0)),
         .arg = (uint16_t)arg,
         .con_hash = pos->con_hash,
         .seq = ++r->seq,
@@ -84,7 +85,7 @@ void rec_event(struct recorder *r, unsigned type, unsigned flags, unsigned arg, 
         .digest = pos->digest,
         .value = value,
         .tsc = tsc,
-        .aux = aux,
+        .aux = pos->async ? pos->count : aux,
     };
     /* rec_room() guaranteed the space: a failure here is a VMM bug, and losing the event would
      * make the Backup diverge, which is reported; never overwrite. */
@@ -98,6 +99,8 @@ void rec_event(struct recorder *r, unsigned type, unsigned flags, unsigned arg, 
     *dst = e;
     if (regs && r->sh->regs)
         r->sh->regs[(e.seq - 1) & (r->sh->cap - 1)] = *regs;
+    if (r->sh->counts)
+        r->sh->counts[(e.seq - 1) & (r->sh->cap - 1)] = pos->count;
     ring_commit(&r->prod, 1);
     /* The ring carries fixed cache-line events; the log that leaves the machine, and its size,
      * is the compact encoding of the same events. */

@@ -59,10 +59,17 @@ bool rp_gate(struct replayer *r, uint64_t positions)
     return true;
 }
 
+/* Same exit (synchronous exit, window after it, or counter value before the next one). */
+static bool same_exit(const struct hs_event *e, const struct hs_pos *p)
+{
+    if (e->exit_seq != p->exit_seq || !!(e->flags & EVF_WINDOW) != !!p->window || !!(e->flags & EVF_ASYNC) != !!p->async)
+        return false;
+    return !p->async || e->aux == p->count;
+}
+
 static bool same_pos(const struct hs_event *e, const struct hs_pos *p)
 {
-    return e->exit_seq == p->exit_seq && !!(e->flags & EVF_WINDOW) == !!p->window && e->rip == p->rip &&
-           e->digest == p->digest;
+    return same_exit(e, p) && e->rip == p->rip && e->digest == p->digest;
 }
 
 static bool mismatch(struct replayer *r, const char *what, const struct hs_event *e, unsigned type,
@@ -80,7 +87,7 @@ static bool mismatch(struct replayer *r, const char *what, const struct hs_event
 bool rp_next_is(struct replayer *r, unsigned type, const struct hs_pos *pos)
 {
     const struct hs_event *e = rp_head(r);
-    return e && e->type == type && e->exit_seq == pos->exit_seq && !!(e->flags & EVF_WINDOW) == !!pos->window;
+    return e && e->type == type && same_exit(e, pos);
 }
 
 bool rp_take(struct replayer *r, unsigned type, const struct hs_pos *pos, struct hs_event *out)
@@ -94,6 +101,10 @@ bool rp_take(struct replayer *r, unsigned type, const struct hs_pos *pos, struct
         return mismatch(r, "the input is needed at another position than the Primary's", e, type, pos);
     if (e->con_hash != pos->con_hash)
         return mismatch(r, "the serial output differs from the Primary's", e, type, pos);
+    /* Beside the log (the same machine): the count the Primary had here, so that a counter that
+     * drifted is caught at the first event after it drifted, not at the next asynchronous one. */
+    if (r->sh->counts && r->sh->counts[(e->seq - 1) & (r->sh->cap - 1)] != pos->count)
+        return mismatch(r, "the instruction or branch count differs from the Primary's", e, type, pos);
     *out = *e;
     uint64_t un = rp_unconsumed(r);
     if (!__atomic_load_n(&r->sh->p_stopped, __ATOMIC_ACQUIRE)) {
@@ -123,8 +134,14 @@ bool rp_check_passed(struct replayer *r, const struct hs_pos *pos)
     const struct hs_event *e = rp_head(r);
     if (!e)
         return true;
-    /* An event recorded at an earlier exit than the Backup's is one it went past. */
-    if (e->exit_seq < pos->exit_seq || (e->exit_seq == pos->exit_seq && !(e->flags & EVF_WINDOW) && pos->window))
+    /* An event recorded at an earlier exit than the Backup's is one it went past: at an earlier
+     * synchronous exit, at that exit itself when the Backup is already at its window or at a counted
+     * position after it, or at a lower count. */
+    bool e_async = e->flags & EVF_ASYNC;
+    bool past = e->exit_seq < pos->exit_seq ||
+                (e->exit_seq == pos->exit_seq && !(e->flags & EVF_WINDOW) && !e_async && (pos->window || pos->async)) ||
+                (e->exit_seq == pos->exit_seq && e_async && pos->async && e->aux < pos->count);
+    if (past)
         return mismatch(r, "the Backup went past a position where the Primary took an input", e, EV_NONE, pos);
     return true;
 }

@@ -24,6 +24,8 @@ struct hs_pos {
     uint64_t digest;
     uint32_t con_hash;
     uint8_t window; /* at an interrupt-window exit after exit_seq */
+    uint8_t async;  /* counter modes: between exit_seq and the next synchronous exit, at `count` */
+    uint64_t count; /* the counter there (guest instructions, or retired conditional branches) */
 };
 
 /* State both cores see (VMM memory, outside both guests). */
@@ -32,6 +34,8 @@ struct hs_shared {
     size_t ring_size;
     uint64_t cap;               /* ring capacity in events */
     struct hs_regs *regs;       /* cap slots: the Primary's registers for the event in that ring slot */
+    uint64_t *counts;           /* cap slots or NULL: the Primary's counter at that event (counter modes),
+                                 * checked by the Backup at every event, synchronous ones included */
     uint64_t lag_events;        /* hold this many events back (0: none) */
     uint64_t lag_tsc;           /* or this much of the Primary's time */
     /* Written by the Primary, read by the Backup. */

@@ -171,6 +171,9 @@ int config_parse(struct config *c, const char *text, size_t len, char *err, size
                             lineno);
                 return -1;
             }
+        } else if (eq(l, kn, "landing_margin")) {
+            ok = parse_u64(v, vn, &c->landing_margin) && c->landing_margin <= 1000000;
+            c->landing_margin_set = ok;
         } else if (eq(l, kn, "replay_perturb")) {
             ok = parse_u64(v, vn, &c->replay_perturb);
         } else if (eq(l, kn, "replay_log")) {

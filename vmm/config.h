@@ -31,6 +31,8 @@ struct config {
     uint64_t ring_entries;           /* events the ring holds (a power of two) */
     uint64_t replay_perturb;         /* test aid: the Backup alters the value of this event (0: none) */
     bool replay_log_com2;            /* replay_log=com2: every recorded event also goes out on COM2 */
+    uint64_t landing_margin;         /* counter modes: stop the free run this many counts early (0: the mode's default) */
+    bool landing_margin_set;
     bool debugger;                   /* debugger=com2: after a Primary panic, serve the stopped Backup on COM2 */
     char debugger_where[64];         /* how the user reaches COM2 (the launcher's localhost:PORT), for the console */
 };

@@ -21,6 +21,7 @@
 #include "msr.h"
 #include "nd.h"
 #include "symmap.h"
+#include "tfstep.h"
 #include "vmcs.h"
 #include "vmx.h"
 #include "vtime.h"
@@ -33,7 +34,6 @@
 #define POLL_EVERY 16
 
 enum run { R_IDLE, R_STOPPED, R_STEP, R_CONT, R_EVENT, R_PANIC, R_OVER };
-enum insn { I_OTHER, I_PUSHF, I_POPF, I_IRET, I_SYSCALL, I_SOFTINT };
 
 struct dbgctl {
     struct vcpu *v;
@@ -42,8 +42,8 @@ struct dbgctl {
     bool at_end;            /* the Backup cannot go further (the Primary's end, or it diverged) */
     bool stop_pending;      /* break-in requested while running */
     const char *where;
-    bool tf_armed, guest_tf, timer0, rf_next;
-    enum insn kind;
+    struct tfstep ts;       /* the step in progress (TF hidden from the guest) */
+    bool timer0, rf_next;
     uint64_t event_target;
     struct {
         bool used;
@@ -100,8 +100,8 @@ static int t_get_regs(void *ctx, struct dbg_regs *r)
     r->r12 = g->r12, r->r13 = g->r13, r->r14 = g->r14, r->r15 = g->r15;
     r->rip = vmread(VMCS_GUEST_RIP);
     r->rflags = vmread(VMCS_GUEST_RFLAGS) & ~RFLAGS_RF;
-    if (d->tf_armed)
-        r->rflags = (r->rflags & ~RFLAGS_TF) | (d->guest_tf ? RFLAGS_TF : 0);
+    if (d->ts.armed)
+        r->rflags = (r->rflags & ~RFLAGS_TF) | (d->ts.guest_tf ? RFLAGS_TF : 0);
     r->cs = (uint16_t)vmread(VMCS_GUEST_CS_SEL), r->ss = (uint16_t)vmread(VMCS_GUEST_SS_SEL);
     r->ds = (uint16_t)vmread(VMCS_GUEST_DS_SEL), r->es = (uint16_t)vmread(VMCS_GUEST_ES_SEL);
     r->fs = (uint16_t)vmread(VMCS_GUEST_FS_SEL), r->gs = (uint16_t)vmread(VMCS_GUEST_GS_SEL);
@@ -193,67 +193,7 @@ static int t_panic_check(void *ctx, struct dbg_panic_check *c)
 
 /* ---- stepping ---------------------------------------------------------------------------- */
 
-static bool read_regs_virt(struct vcpu *v, uint64_t va, void *buf, size_t n)
-{
-    struct dbg_regs r;
-    char why[80];
-    t_get_regs(v, &r);
-    return dbg_read_virt(&v->dbg->t, &r, va, buf, n, why, sizeof(why)) == n;
-}
-
-/* The instructions whose step leaves TF somewhere the guest keeps it, or takes it from memory. */
-static enum insn decode(struct vcpu *v, uint64_t rip)
-{
-    uint8_t b[8];
-    if (!read_regs_virt(v, rip, b, sizeof(b)))
-        return I_OTHER;
-    unsigned i = 0;
-    while (i < 6 && (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0xF2 || b[i] == 0xF3 || b[i] == 0x2E ||
-                     b[i] == 0x3E || b[i] == 0x26 || b[i] == 0x36 || b[i] == 0x64 || b[i] == 0x65 ||
-                     (b[i] & 0xF0) == 0x40))
-        i++;
-    switch (b[i]) {
-    case 0x9C: return I_PUSHF;
-    case 0x9D: return I_POPF;
-    case 0xCF: return I_IRET;
-    case 0xCC: case 0xCD: case 0xCE: case 0xF1: return I_SOFTINT;
-    case 0x0F: return b[i + 1] == 0x05 ? I_SYSCALL : I_OTHER;
-    default: return I_OTHER;
-    }
-}
-
-/* Takes the VMM's TF back out of everything the stepped instruction left. */
-static void untrace(struct vcpu *v)
-{
-    struct dbgctl *d = v->dbg;
-    if (!d->tf_armed)
-        return;
-    d->tf_armed = false;
-    uint64_t fl = vmread(VMCS_GUEST_RFLAGS);
-    if (d->kind != I_POPF && d->kind != I_IRET)
-        fl = (fl & ~RFLAGS_TF) | (d->guest_tf ? RFLAGS_TF : 0);
-    vmwrite(VMCS_GUEST_RFLAGS, fl);
-    vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) & ~DB_BS);
-    if (d->guest_tf)
-        return;
-    if (d->kind == I_SYSCALL)
-        v->regs.r11 &= ~RFLAGS_TF;
-    if (d->kind == I_PUSHF) {
-        struct dbg_regs r;
-        char why[80];
-        t_get_regs(v, &r);
-        uint64_t pushed;
-        uint64_t sp = vmread(VMCS_GUEST_RSP);
-        if (dbg_read_virt(&d->t, &r, sp, &pushed, 8, why, sizeof(why)) == 8 && (pushed & RFLAGS_TF)) {
-            /* Written through the VMM's own view of guest RAM: the debugger's target refuses writes. */
-            struct gva_mem m = { v, t_read_phys, v->ram_size, d->t.maxphyaddr };
-            uint64_t pa, clean = pushed & ~RFLAGS_TF;
-            if (gva_translate(&m, r.cr3, r.cr4, r.efer, r.cr0, sp, &pa, why, sizeof(why)) == GVA_OK &&
-                (pa & 0xFFF) <= 0xFF8)
-                dbg_ram_write((uint8_t *)(uintptr_t)v->ram_hpa, v->ram_size, pa, &clean, 8);
-        }
-    }
-}
+static void untrace(struct vcpu *v) { tfstep_untrace(v, &v->dbg->ts); }
 
 static void stop(struct vcpu *v, enum dbg_stop_reason why, uint64_t addr, const char *msg);
 
@@ -280,10 +220,10 @@ static void start(struct vcpu *v, enum dbg_action a)
     switch (a) {
     case DBG_ACT_STEP:
         d->timer0 = false;
-        d->kind = I_OTHER;
+        d->ts.kind = TF_OTHER;
         if (v->stage == STAGE_IN_GUEST) {
-            d->kind = decode(v, vmread(VMCS_GUEST_RIP));
-            if (d->kind == I_SOFTINT) {
+            d->ts.kind = tfstep_decode(v);
+            if (d->ts.kind == TF_SOFTINT) {
                 stop(v, DBG_STOP_ERROR, 0, "stepping over INT n/INT3/INTO is not supported (its frame would carry "
                                            "the VMM's trap flag): set a breakpoint after it and continue");
                 return;
@@ -341,6 +281,8 @@ void dbg_attach(struct vcpu *v, const char *where, const char *map, size_t map_l
 }
 
 bool dbg_engaged(const struct vcpu *v) { return v->dbg && v->dbg->engaged; }
+
+bool dbg_stepping(const struct vcpu *v) { return v->dbg && v->dbg->engaged && v->dbg->run == R_STEP; }
 
 bool dbg_stopped(const struct vcpu *v) { return v->dbg && (v->dbg->run == R_STOPPED || v->dbg->run == R_OVER); }
 
@@ -437,17 +379,13 @@ void dbg_before_entry(struct vcpu *v)
     uint64_t dr7 = 0x400;
     if (d->run == R_STEP) {
         bool event = vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
-        if (event && !d->tf_armed)
+        if (event && !d->ts.armed)
             d->timer0 = true; /* the event is delivered first: the step ends at its handler */
         if (d->timer0) {
             vmwrite(VMCS_PREEMPTION_TIMER, 0);
         } else {
-            if (!d->tf_armed) {
-                uint64_t fl = vmread(VMCS_GUEST_RFLAGS);
-                d->guest_tf = fl & RFLAGS_TF;
-                vmwrite(VMCS_GUEST_RFLAGS, fl | RFLAGS_TF);
-                d->tf_armed = true;
-            }
+            if (!d->ts.armed)
+                tfstep_arm(v, &d->ts, d->ts.kind);
             bitmap = 0xFFFFFFFFu;
         }
     } else if (d->run == R_CONT || d->run == R_EVENT) {
@@ -486,18 +424,6 @@ void dbg_before_entry(struct vcpu *v)
     }
 }
 
-static void reinject(struct vcpu *v, uint32_t info)
-{
-    unsigned type = (info >> 8) & 7;
-    vmwrite(VMCS_ENTRY_INTR_INFO, info & ~(1u << 12));
-    if (info & INTR_INFO_DELIVER_ERROR)
-        vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, vmread(VMCS_EXIT_INTR_ERROR));
-    if (type == 6 || type == 4 || type == 5) /* software exception / interrupt: the instruction's length */
-        vmwrite(VMCS_ENTRY_INSTR_LEN, vmread(VMCS_EXIT_INSTR_LEN));
-    if ((info & 0xFF) == 14)
-        write_cr2(v->exit_qual); /* an intercepted #PF leaves CR2 to the VMM */
-}
-
 bool dbg_exception(struct vcpu *v)
 {
     struct dbgctl *d = v->dbg;
@@ -526,15 +452,15 @@ bool dbg_exception(struct vcpu *v)
             return true;
         }
     }
-    if (d->run == R_STEP && d->tf_armed) {
+    if (d->run == R_STEP && d->ts.armed) {
         /* The stepped instruction raised an exception: deliver it as the guest's own (without the
          * VMM's TF in the frame) and end the step at the handler. */
         untrace(v);
-        reinject(v, info);
+        tfstep_reinject(v, info);
         d->timer0 = true;
         return true;
     }
-    reinject(v, info); /* the guest's own (its TF, ICEBP): as if never intercepted */
+    tfstep_reinject(v, info); /* the guest's own (its TF, ICEBP): as if never intercepted */
     return true;
 }
 

@@ -34,6 +34,8 @@ void dbg_after_position(struct vcpu *v, bool injected);
 /* The Backup reached the end of the log (the Primary's final position) or would stop: true if
  * the debugger keeps it (stopped there) instead of ending it. */
 bool dbg_reached_end(struct vcpu *v);
+/* True while the engaged debugger single-steps v (it owns TF and the timer for the step). */
+bool dbg_stepping(const struct vcpu *v);
 /* True when a debugger is attached to v and engaged (the Primary panicked). */
 bool dbg_engaged(const struct vcpu *v);
 

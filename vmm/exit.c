@@ -10,11 +10,13 @@
 #include "exit_reason.h"
 #include "hostirq.h"
 #include "intr.h"
+#include "land.h"
 #include "io.h"
 #include "io_result.h"
 #include "lib.h"
 #include "msr.h"
 #include "nd.h"
+#include "pmu.h"
 #include "vcpu.h"
 #include "vmcs.h"
 #include "vmx.h"
@@ -316,12 +318,24 @@ static void h_skip(struct vcpu *v, uint64_t q)
 
 static void h_exception_nmi(struct vcpu *v, uint64_t q)
 {
+    if (land_exception(v))
+        return; /* a landing step's #DB, or an exception its instruction raised */
     if (v->dbg && dbg_exception(v))
         return; /* a step, a breakpoint, or an exception during a step: the debugger's */
     uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
     if ((info & INTR_INFO_VALID) && (info & (7u << 8)) == INTR_TYPE_NMI) {
-        /* A host NMI (chipset error, watchdog) while the guest ran: the platform's, not the guest's. */
-        hostirq_nmi_exit(v);
+        if (v->pmi) {
+            /* The pmc counter's overflow interrupt: a landing's run ended (land.c looks at the
+             * count). Like any NMI exit it may leave the guest blocking NMIs: cleared, and the
+             * VMM's own NMI blocking lifted. */
+            uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+            if (intr & INTERRUPTIBILITY_NMI)
+                vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)INTERRUPTIBILITY_NMI);
+            pmu_unblock_nmi();
+        } else {
+            /* A host NMI (chipset error, watchdog) while the guest ran: the platform's, not the guest's. */
+            hostirq_nmi_exit(v);
+        }
         return;
     }
     kprintf("hindsight: %s: unexpected exception exit (interruption info 0x%x, qualification 0x%lx)\n", v->name, info,
@@ -361,6 +375,7 @@ static const exit_handler handlers[EXIT_REASON_MAX + 1] = {
     [EXIT_EXTERNAL_INTERRUPT] = h_extint,
     [EXIT_INTERRUPT_WINDOW] = h_nothing,
     [EXIT_PREEMPTION_TIMER] = h_timer,
+    [EXIT_MONITOR_TRAP_FLAG] = h_nothing, /* a landing's step: land_after_exit took it */
     [EXIT_TRIPLE_FAULT] = h_triple_fault,
     [EXIT_CPUID] = h_cpuid,
     [EXIT_HLT] = h_hlt,
@@ -412,7 +427,7 @@ void vmexit_take(struct vcpu *v)
     if (exit_is_synchronous(reason)) {
         v->exit_seq++;
         v->at_position = true;
-    } else if (reason == EXIT_INTERRUPT_WINDOW && v->mode != VCPU_PLAIN) {
+    } else if (reason == EXIT_INTERRUPT_WINDOW && v->mode != VCPU_PLAIN && v->counter == CNT_EXIT) {
         /* Armed only at positions, taken at the first instruction where the guest can take an
          * interrupt: the same instruction on the Backup. */
         v->windows++;
@@ -424,12 +439,26 @@ void vmexit_take(struct vcpu *v)
             struct hs_regs r;
             vcpu_regs(v, &r);
             v->pos = (struct hs_pos){ v->exit_seq, r.rip, hs_digest(&r), v->con_hash,
-                                      reason == EXIT_INTERRUPT_WINDOW };
+                                      reason == EXIT_INTERRUPT_WINDOW, 0, v->count };
         }
+    }
+    if (v->counter == CNT_EXIT)
+        return;
+    if (v->mode == VCPU_RECORD && !v->at_position) {
+        /* Counter modes: the Primary may deliver an interrupt at any exit; what it records here is
+         * positioned by the counter (the Backup lands on it, land.c). */
+        struct hs_regs r;
+        vcpu_regs(v, &r);
+        v->pos = (struct hs_pos){ v->exit_seq, r.rip, hs_digest(&r), v->con_hash, 0, 1, v->count };
+        v->async_pos = true;
+    } else if (v->mode == VCPU_RECORD) {
+        v->async_pos = false;
+    } else if (v->mode == VCPU_REPLAY) {
+        land_after_exit(v);
     }
 }
 
-static enum exit_result stopped(struct vcpu *v)
+enum exit_result vmexit_stopped(struct vcpu *v)
 {
     if (v->dbg && dbg_reached_end(v))
         return EXIT_WAIT; /* the debugger keeps the Backup where it stopped */
@@ -441,6 +470,8 @@ static enum exit_result stopped(struct vcpu *v)
 static enum exit_result complete(struct vcpu *v)
 {
     v->stage = STAGE_IN_GUEST;
+    if (v->async_pos && v->mode == VCPU_RECORD)
+        rec_publish(v->rec, v->positions, vtime_guest_tsc(v->stolen)); /* whatever this exit recorded */
     if (!v->at_position)
         return EXIT_RESUME;
     if (v->mode == VCPU_RECORD) {
@@ -450,7 +481,7 @@ static enum exit_result complete(struct vcpu *v)
         const struct hs_event *e = rp_head(v->rp);
         static const char *const words[] = { HS_OUTCOMES };
         vcpu_stop(v, e->arg < sizeof(words) / sizeof(words[0]) ? words[e->arg] : "unknown");
-        return stopped(v);
+        return vmexit_stopped(v);
     } else if (v->dbg) {
         dbg_after_position(v, vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);
     }
@@ -473,7 +504,7 @@ enum exit_result vmexit_continue(struct vcpu *v)
     if (v->stage == STAGE_TAKEN && !v->at_position && backup_astray(v)) {
         struct hs_regs r;
         vcpu_regs(v, &r);
-        v->pos = (struct hs_pos){ v->exit_seq, r.rip, hs_digest(&r), v->con_hash, 0 };
+        v->pos = (struct hs_pos){ v->exit_seq, r.rip, hs_digest(&r), v->con_hash, 0, 0, v->count };
         v->rp->diverged = true;
         v->rp->mm = (struct hs_mismatch){ 0, "the Backup runs on without reaching the Primary's end", { 0 }, v->pos,
                                           EV_NONE };
@@ -483,19 +514,19 @@ enum exit_result vmexit_continue(struct vcpu *v)
             v->rp->mm.expected = *h;
         }
         nd_diverged(v);
-        return stopped(v);
+        return vmexit_stopped(v);
     }
     if (v->stage == STAGE_TAKEN) {
         unsigned reason = v->exit_reason;
         uint32_t raw = v->exit_raw;
-        if (v->at_position && v->mode == VCPU_RECORD && !rec_room(v->rec))
+        if ((v->at_position || v->async_pos) && v->mode == VCPU_RECORD && !rec_room(v->rec))
             return EXIT_WAIT; /* ring full: the Backup must catch up first (counted as a stall) */
         if (v->at_position && v->mode == VCPU_REPLAY) {
             if (!rp_gate(v->rp, v->positions))
                 return EXIT_WAIT; /* the Primary is not past this position yet, or the lag holds us */
             if (!rp_check_passed(v->rp, &v->pos)) {
                 nd_diverged(v);
-                return stopped(v);
+                return vmexit_stopped(v);
             }
         }
         if (v->dbg && dbg_stop_at_position(v))
@@ -514,10 +545,10 @@ enum exit_result vmexit_continue(struct vcpu *v)
         v->stage = STAGE_HANDLED;
     }
     if (v->stopping)
-        return stopped(v);
+        return vmexit_stopped(v);
     if (intr_before_entry(v) == EXIT_WAIT)
         return EXIT_WAIT;
     if (v->stopping)
-        return stopped(v);
+        return vmexit_stopped(v);
     return complete(v);
 }

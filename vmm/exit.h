@@ -9,5 +9,7 @@ void vmexit_take(struct vcpu *v);
 /* Handles the taken exit as far as it can: EXIT_RESUME (enter the guest), EXIT_WAIT (call again
  * later), EXIT_STOPPED (the guest has ended; vcpu_finish done). */
 enum exit_result vmexit_continue(struct vcpu *v);
+/* Ends the guest (or lets the debugger keep a Backup that cannot go on): EXIT_STOPPED or EXIT_WAIT. */
+enum exit_result vmexit_stopped(struct vcpu *v);
 
 #endif

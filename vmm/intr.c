@@ -9,6 +9,7 @@
 #include "intr.h"
 #include "console.h"
 #include "dev/pit8254.h"
+#include "latency.h"
 #include "nd.h"
 #include "vmcs.h"
 #include "vmx.h"
@@ -34,9 +35,16 @@ void intr_requeue_interrupted(struct vcpu *v)
 /* Moves time and input forward in the devices and updates the interrupt lines (plain, record). */
 static void poll_devices(struct vcpu *v, bool poll_input)
 {
-    if (pit_irq0_due(&v->pit, vtime_pit_now(v->stolen))) {
+    if (v->stop_request && v->at_position) {
+        vcpu_stop(v, v->stop_request);
+        return;
+    }
+    uint64_t now = vtime_pit_now(v->stolen), due = pit_next_irq0(&v->pit, now);
+    if (pit_irq0_due(&v->pit, now)) {
         nd_irq_edge(v, IRQ_PIT);
         v->timer_irqs++;
+        if (!v->irq0_due)
+            v->irq0_due = due ? due : 1;
         poll_input = true;
     }
     if (poll_input && v->id == 0) { /* only the Primary owns the physical console's input */
@@ -44,7 +52,11 @@ static void poll_devices(struct vcpu *v, bool poll_input)
         for (unsigned n = 0; n < RX_PER_POLL && v->com1.rx_count < UART_FIFO && (c = console_getc()) >= 0; n++) {
             if (c == CTRL_RIGHT_BRACKET) {
                 kprintf("\nhindsight: the user ended the run (Ctrl-])\n");
-                vcpu_stop(v, "user-stop");
+                /* The end is logged at a synchronous position, where the Backup can find it. */
+                if (v->mode == VCPU_RECORD && !v->at_position)
+                    v->stop_request = "user-stop";
+                else
+                    vcpu_stop(v, "user-stop");
                 return;
             }
             nd_rx(v, (uint8_t)c);
@@ -61,13 +73,18 @@ static void set_window(struct vcpu *v, bool on)
     }
 }
 
+/* A counter-mode Backup finds its injections by the count (land.c): an interrupt window would
+ * only make it exit (and, never injecting there, exit again at once). */
+static bool backup_lands(const struct vcpu *v) { return v->mode == VCPU_REPLAY && v->counter != CNT_EXIT; }
+
 void intr_arm_timer(struct vcpu *v, uint64_t slice_tsc)
 {
     if (!v->has_preemption_timer)
         return;
     uint64_t t = slice_tsc ? slice_tsc : 0xFFFFFFFFull << v->preemption_shift;
-    /* Only plain mode delivers a timer interrupt at an asynchronous exit: only it needs the deadline. */
-    if (v->mode == VCPU_PLAIN) {
+    /* Plain mode and a counter-mode Primary deliver a timer interrupt at an asynchronous exit: they
+     * need the deadline. */
+    if (v->mode == VCPU_PLAIN || (v->mode == VCPU_RECORD && v->counter != CNT_EXIT)) {
         uint64_t now = vtime_pit_now(v->stolen), next = pit_next_irq0(&v->pit, now);
         if (next != PIT_NEVER) {
             uint64_t d = next > now ? vtime_pit_to_tsc(next - now) : 0;
@@ -81,10 +98,13 @@ void intr_arm_timer(struct vcpu *v, uint64_t slice_tsc)
 
 enum exit_result intr_before_entry(struct vcpu *v)
 {
-    bool positioned = v->mode == VCPU_PLAIN || v->at_position;
+    bool positioned = v->mode == VCPU_PLAIN || v->at_position || v->async_pos;
+    uint64_t rx_before = v->rx_bytes;
     if (positioned) {
         if (v->mode == VCPU_REPLAY) {
             nd_replay_devices(v);
+            if (rp_next_is(v->rp, EV_END, &v->pos))
+                return EXIT_RESUME; /* the Primary stopped here, before it delivered anything */
         } else {
             if (v->halted && v->mode == VCPU_RECORD && !rec_room(v->rec))
                 return EXIT_WAIT; /* the next edge could not be logged */
@@ -92,8 +112,12 @@ enum exit_result intr_before_entry(struct vcpu *v)
         }
         if (v->stopping)
             return EXIT_RESUME;
-        /* The UART's line follows its own state, which only guest I/O and received bytes change. */
-        pic_set_irq(&v->pic, IRQ_COM1, uart_irq_pending(&v->com1));
+        /* The UART's line follows its own state, which only guest I/O (at synchronous exits) and
+         * received bytes (logged) change: updated only where one of them happened, so that a
+         * counter-mode Primary's unlogged asynchronous exits never latch an edge the Backup,
+         * which stops only where something was logged, would not. */
+        if (v->mode == VCPU_PLAIN || v->at_position || v->rx_bytes != rx_before)
+            pic_set_irq(&v->pic, IRQ_COM1, uart_irq_pending(&v->com1));
     }
     bool pending = pic_pending(&v->pic);
     enum intr_action a =
@@ -107,9 +131,13 @@ enum exit_result intr_before_entry(struct vcpu *v)
         vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | vec);
         v->injected++;
         v->halted = false;
-        set_window(v, pic_pending(&v->pic));
+        if (v->irq0_due && vec == v->pic.master.base) {
+            latency_add(vtime_pit_now(v->stolen) - v->irq0_due);
+            v->irq0_due = 0;
+        }
+        set_window(v, pic_pending(&v->pic) && !backup_lands(v));
     } else if (positioned) {
-        set_window(v, a == INTR_WINDOW);
+        set_window(v, a == INTR_WINDOW && !backup_lands(v));
     }
     if (v->halted) {
         if (v->mode == VCPU_REPLAY) {

@@ -1,6 +1,8 @@
 /* Boot flow of the bootstrap core: console, boot information, memory, descriptors,
  * configuration, VMX, guests; then core 1 is started and both enter their guests. */
 #include "config.h"
+#include "counter.h"
+#include "latency.h"
 #include "console.h"
 #include "cores.h"
 #include "cpu.h"
@@ -10,10 +12,12 @@
 #include "logout.h"
 #include "guest.h"
 #include "hostirq.h"
+#include "land.h"
 #include "lib.h"
 #include "mb2.h"
 #include "msr.h"
 #include "paging.h"
+#include "pmu.h"
 #include "palloc.h"
 #include "platform.h"
 #include "run.h"
@@ -39,6 +43,7 @@ static struct guest_entry entry;
 static uint64_t cr3;
 static unsigned n_guests;
 static unsigned replay_mode = MODE_OFF;
+static struct pmu_info pmu;
 static struct hs_shared shared;
 static struct recorder recorder;
 static struct replayer replayer;
@@ -98,13 +103,24 @@ static void load_config(void)
     console_set_sinks(cfg.console);
 }
 
+/* The replay mode's counter on v's core and in its VMCS; false after saying why. */
+static bool counter_ready(struct vcpu *v)
+{
+    char why[160];
+    if (counter_vcpu_setup(v, why, sizeof(why)))
+        return true;
+    kprintf("hindsight: FATAL: %s: the branch counter cannot be set up: %s\n", v->name, why);
+    return false;
+}
+
 static void ap_main(void *arg)
 {
     struct cpu *c = arg;
     cpu_init_descriptors(c);
     hostirq_init(c->id, &cfg);
     struct vcpu *v = c->run[0];
-    if (vmx_enable(&pa, &cfg, c->id) || vmx_setup_vmcs(v, &pa, entry.eip, entry.ebx, entry.esi)) {
+    if (vmx_enable(&pa, &cfg, c->id) || vmx_setup_vmcs(v, &pa, entry.eip, entry.ebx, entry.esi) ||
+        !counter_ready(v)) {
         vcpu_stop(v, "vmx-unavailable");
         vcpu_finish(v);
         run_core_finished(c);
@@ -152,10 +168,17 @@ static void print_replay_summary(char *buf, size_t cap, size_t *len)
         buf + *len, cap - *len,
         " replay.mode=%s replay.events=%lu replay.replayed=%lu replay.divergences=%u replay.ram_match=%s"
         " replay.console_match=%s replay.lag_min=%lu replay.lag_max=%lu replay.ring_stalls=%lu replay.log_bytes=%lu"
-        " replay.landings=0 replay.steps=0 replay.backup_waits=%lu replay.ring_entries=%lu replay.at_end=%s",
+        " replay.landings=%lu replay.steps=%lu replay.backup_waits=%lu replay.ring_entries=%lu replay.at_end=%s"
+        " replay.irq_latency_max_ns=%lu replay.irq_latency_median_ns=%lu replay.irq_latency_samples=%lu",
         modes[replay_mode], recorder.seq, replayer.consumed, replayer.diverged ? 1u : 0u, yes(ram), yes(con),
         replayer.lag_min == UINT64_MAX ? 0 : replayer.lag_min, replayer.lag_max, recorder.stalls,
-        recorder.log_bytes, replayer.waits, shared.cap, yes(ended));
+        recorder.log_bytes, vcpus[1].landings, vcpus[1].land_steps, replayer.waits, shared.cap, yes(ended),
+        latency_max_ns(), latency_median_ns(), latency_count());
+    if (replay_mode == MODE_ICOUNT || replay_mode == MODE_PMC)
+        *len += (size_t)hs_snprintf(buf + *len, cap - *len, " replay.landing_margin=%lu replay.primary_count=%lu "
+                                    "replay.backup_count=%lu replay.late_timer_exits=%lu replay.count_path_changes=%lu",
+                                    vcpus[1].land_margin, vcpus[0].count, vcpus[1].count,
+                                    vcpus[0].count_late + vcpus[1].count_late, counter_host_path_changes());
 }
 
 void run_core_finished(struct cpu *c)
@@ -184,6 +207,10 @@ void run_core_finished(struct cpu *c)
 /* REPLAY=auto takes the best mode this machine offers; a forced mode it cannot do is refused. */
 static void choose_replay(void)
 {
+    /* Detected by use, before the guests exist: the counters are the machine's, not the config's. */
+    static char icount_why[200], pmc_why[200];
+    bool pmc_ok = pmu_detect(&pmu, pmc_why, sizeof(pmc_why));
+    bool icount_ok = icount_detect(icount_why, sizeof(icount_why));
     switch (cfg.replay) {
     case REPLAY_OFF:
     case REPLAY_INDEPENDENT:
@@ -194,19 +221,49 @@ static void choose_replay(void)
             return;
         break;
     case REPLAY_ICOUNT:
+        if (!icount_ok) {
+            kprintf("hindsight: FATAL: replay=icount is not possible on this machine: %s. Use replay=exit or "
+                    "replay=auto\n", icount_why);
+            fail_run("config-error");
+        }
+        replay_mode = MODE_ICOUNT;
+        kprintf("hindsight: replay mode icount (forced: guest instructions counted by the VMX preemption timer)\n");
+        break;
     case REPLAY_PMC:
-        kprintf("hindsight: FATAL: replay=%s: this build has no counter-based landing yet; use replay=exit or "
-                "replay=auto\n", config_replay_name(cfg.replay));
-        fail_run("config-error");
+        if (!pmc_ok) {
+            kprintf("hindsight: FATAL: replay=pmc is not possible on this machine: %s. Use replay=exit or "
+                    "replay=auto\n", pmc_why);
+            fail_run("config-error");
+        }
+        replay_mode = MODE_PMC;
+        kprintf("hindsight: replay mode pmc (forced: %s, retired conditional branches, event %02x umask %02x, "
+                "margin %u)\n", pmu.model.name, pmu.model.event, pmu.model.umask, pmu.model.margin);
+        break;
     case REPLAY_AUTO:
-        replay_mode = MODE_EXIT;
-        kprintf("hindsight: replay mode exit (auto: interrupts at instruction-synchronous exits; counter-based "
-                "modes are not in this build)\n");
+        if (pmc_ok) {
+            replay_mode = MODE_PMC;
+            kprintf("hindsight: replay mode pmc (auto: %s counts retired conditional branches, event %02x umask "
+                    "%02x; checked by use: %lu and %lu branches counted)\n", pmu.model.name, pmu.model.event,
+                    pmu.model.umask, pmu.counted[0], pmu.counted[1]);
+        } else if (icount_ok) {
+            replay_mode = MODE_ICOUNT;
+            kprintf("hindsight: replay mode icount (auto: no working performance counter (%s); the VMX preemption "
+                    "timer counts guest instructions exactly on this one-CPU emulator)\n", pmc_why);
+        } else {
+            replay_mode = MODE_EXIT;
+            kprintf("hindsight: replay mode exit (auto: no working performance counter (%s); no exact instruction "
+                    "count (%s): interrupts are delivered at instruction-synchronous exits)\n", pmc_why, icount_why);
+        }
         break;
     default:
         replay_mode = MODE_EXIT;
         kprintf("hindsight: replay mode exit\n");
         break;
+    }
+    if (replay_mode == MODE_ICOUNT && cfg.landing_margin_set && cfg.landing_margin == 0) {
+        kprintf("hindsight: FATAL: landing_margin=0 cannot land exactly in icount mode: the preemption timer can stop "
+                "one instruction late (after STI or MOV SS, whose interrupt shadow delays the exit); use 1 or more\n");
+        fail_run("config-error");
     }
     if (cfg.backup_cmdline_set) {
         kprintf("hindsight: FATAL: backup_cmdline needs replay=independent: a replaying Backup boots exactly "
@@ -228,7 +285,8 @@ static void setup_ring(void)
     size_t regs_size = cap * sizeof(struct hs_regs);
     uint64_t mem = palloc_alloc(&pa, (ring_size + PAGE_SIZE - 1) / PAGE_SIZE, PAGE_SIZE);
     uint64_t regs = palloc_alloc(&pa, (regs_size + PAGE_SIZE - 1) / PAGE_SIZE, PAGE_SIZE);
-    if (!mem || !regs) {
+    uint64_t counts = palloc_alloc(&pa, (cap * 8 + PAGE_SIZE - 1) / PAGE_SIZE, PAGE_SIZE);
+    if (!mem || !regs || !counts) {
         kprintf("hindsight: FATAL: no memory for a ring of %lu events (%lu KiB)\n", cap,
                 (uint64_t)(ring_size + regs_size) >> 10);
         fail_run("config-error");
@@ -242,6 +300,7 @@ static void setup_ring(void)
         kprintf("hindsight: FATAL: ring set-up failed: %s\n", ring_strerror(st));
         fail_run("config-error");
     }
+    shared.counts = (uint64_t *)(uintptr_t)counts;
     shared.lag_events = cfg.lag_events;
     shared.lag_tsc = cfg.lag_ms * (vtime_tsc_hz() / 1000);
     if (cfg.replay_log_com2) {
@@ -321,6 +380,10 @@ void vmm_main(uint32_t magic, uint64_t mbi)
         v->rtc_epoch = cfg.rtc_epoch;
         v->con_hash = HS_FNV32_INIT;
         v->mode = replay_mode == MODE_OFF ? VCPU_PLAIN : i == 0 ? VCPU_RECORD : VCPU_REPLAY;
+        v->counter = replay_mode == MODE_ICOUNT ? CNT_ICOUNT : replay_mode == MODE_PMC ? CNT_PMC : CNT_EXIT;
+        v->land_margin = cfg.landing_margin_set ? cfg.landing_margin
+                         : replay_mode == MODE_PMC ? pmu.model.margin : LANDING_MARGIN_ICOUNT;
+        v->land_max_steps = LANDING_MAX_STEPS;
         v->rec = &recorder;
         v->rp = &replayer;
         v->peer = &vcpus[i ^ 1];
@@ -359,7 +422,7 @@ void vmm_main(uint32_t magic, uint64_t mbi)
     }
     for (unsigned i = 0; i < cpus[0].nrun; i++) {
         struct vcpu *v = cpus[0].run[i];
-        if (vmx_setup_vmcs(v, &pa, entry.eip, entry.ebx, entry.esi)) {
+        if (vmx_setup_vmcs(v, &pa, entry.eip, entry.ebx, entry.esi) || !counter_ready(v)) {
             vcpu_stop(v, "vmx-unavailable");
             vcpu_finish(v);
         }

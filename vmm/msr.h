@@ -35,6 +35,16 @@
 #define MSR_IA32_GS_BASE            0xC0000101
 #define MSR_IA32_KERNEL_GS_BASE     0xC0000102
 #define MSR_IA32_TSC_AUX            0xC0000103
+/* Performance monitoring (the pmc replay mode, vmm/pmu.c) */
+#define MSR_IA32_PMC0               0x0C1
+#define MSR_IA32_PERFEVTSEL0        0x186
+#define MSR_IA32_DEBUGCTL           0x1D9
+#define MSR_IA32_PERF_CAPABILITIES  0x345
+#define MSR_IA32_PERF_GLOBAL_STATUS 0x38E
+#define MSR_IA32_PERF_GLOBAL_CTRL   0x38F
+#define MSR_IA32_PERF_GLOBAL_OVF_CTRL 0x390 /* IA32_PERF_GLOBAL_STATUS_RESET from perfmon v4 */
+#define MSR_IA32_A_PMC0             0x4C1   /* full-width writes to PMC0 */
+#define MSR_X2APIC_LVT_PMI          0x834   /* the LVT performance-counter entry in x2APIC mode */
 
 #define FEATURE_CONTROL_LOCK        (1ull << 0)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)
@@ -43,5 +53,12 @@
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)
+#define PERFEVTSEL_USR (1ull << 16)
+#define PERFEVTSEL_OS  (1ull << 17)
+#define PERFEVTSEL_INT (1ull << 20)  /* interrupt (PMI) on overflow */
+#define PERFEVTSEL_EN  (1ull << 22)
+#define PERF_CAP_FREEZE_WHILE_SMM (1ull << 12) /* IA32_DEBUGCTL.FREEZE_WHILE_SMM is supported */
+#define PERF_CAP_FW_WRITE (1ull << 13)         /* IA32_A_PMCx (full-width writes) exist */
+#define DEBUGCTL_FREEZE_WHILE_SMM (1ull << 14)
 
 #endif

@@ -104,6 +104,7 @@ void nd_irq_edge(struct vcpu *v, unsigned irq)
 void nd_rx(struct vcpu *v, uint8_t byte)
 {
     uart_receive(&v->com1, byte);
+    v->rx_bytes++;
     if (v->mode == VCPU_RECORD)
         record(v, EV_RX, 0, byte);
 }
@@ -122,8 +123,10 @@ void nd_replay_devices(struct vcpu *v)
                 v->timer_irqs++;
             }
         } else if (rp_next_is(v->rp, EV_RX, p)) {
-            if (take(v, EV_RX, &e))
+            if (take(v, EV_RX, &e)) {
                 uart_receive(&v->com1, (uint8_t)e.value);
+                v->rx_bytes++;
+            }
         } else {
             return;
         }
@@ -168,15 +171,20 @@ void nd_diverged(struct vcpu *v)
     const struct hs_mismatch *m = &r->mm;
     const struct hs_event *x = &m->expected;
     kprintf("hindsight: DIVERGENCE at event %lu: %s\n", m->seq, m->what);
+    char xc[32] = "", ac[32] = "";
+    if (x->flags & EVF_ASYNC)
+        hs_snprintf(xc, sizeof(xc), " count %lu", x->aux);
+    if (m->actual.async || v->counter != CNT_EXIT)
+        hs_snprintf(ac, sizeof(ac), " count %lu", v->count);
     if (x->type)
-        kprintf("  expected (Primary): event %lu %s at exit_seq %lu%s rip 0x%lx digest %016lx console %08x\n", x->seq,
-                hs_event_type_name(x->type), x->exit_seq, x->flags & EVF_WINDOW ? "+window" : "",
-                x->rip, x->digest, x->con_hash);
+        kprintf("  expected (Primary): event %lu %s at exit_seq %lu%s%s rip 0x%lx digest %016lx console %08x\n",
+                x->seq, hs_event_type_name(x->type), x->exit_seq, x->flags & EVF_WINDOW ? "+window" : "", xc, x->rip,
+                x->digest, x->con_hash);
     else
         kprintf("  expected (Primary): no further event\n");
-    kprintf("  actual (Backup):    %s at exit_seq %lu%s rip 0x%lx digest %016lx console %08x\n",
-            hs_event_type_name(m->actual_type), m->actual.exit_seq,
-            m->actual.window ? "+window" : "", m->actual.rip, m->actual.digest, m->actual.con_hash);
+    kprintf("  actual (Backup):    %s at exit_seq %lu%s%s rip 0x%lx digest %016lx console %08x\n",
+            hs_event_type_name(m->actual_type), m->actual.exit_seq, m->actual.window ? "+window" : "", ac,
+            m->actual.rip, m->actual.digest, m->actual.con_hash);
     const struct hs_regs *pr = rp_head_regs(r);
     const struct hs_event *h = rp_head(r);
     if (pr && h && h->seq == x->seq && x->type)
@@ -194,6 +202,8 @@ void nd_end(struct vcpu *v, unsigned outcome_code)
     struct hs_regs regs;
     vcpu_regs(v, &regs);
     struct hs_pos end = v->pos;
+    end.async = 0; /* the end is always at a synchronous position (stop_request) */
+    end.count = v->count;
     end.rip = regs.rip;
     end.digest = hs_digest(&regs);
     end.con_hash = v->con_hash;

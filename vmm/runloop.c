@@ -9,10 +9,12 @@
  * the core changes hands, so each guest sees only its own. */
 #include "runloop.h"
 #include "console.h"
+#include "counter.h"
 #include "dbg.h"
 #include "exit.h"
 #include "hostirq.h"
 #include "intr.h"
+#include "land.h"
 #include "lib.h"
 #include "msr.h"
 #include "run.h"
@@ -89,19 +91,26 @@ static enum exit_result step(struct vcpu *v, uint64_t slice)
     if (v->dbg && dbg_stopped(v))
         return dbg_serve(v);
     if (v->stage == STAGE_IN_GUEST) {
+        bool lands = v->mode == VCPU_REPLAY && v->counter != CNT_EXIT;
+        if (lands && !land_may_run(v))
+            return EXIT_WAIT; /* an event the Primary has yet to record may lie ahead */
         /* A debugged Backup exits now and then even alone on its core, so a break-in is seen. */
         intr_arm_timer(v, slice || !dbg_engaged(v) ? slice : SCHED_SLICE_TSC);
         if (v->dbg)
             dbg_before_entry(v);
+        if (lands && !land_before_entry(v))
+            return vmexit_stopped(v);
         if (!v->launched)
             v->launch_tsc = rdtsc();
         tlb_before_entry(v);
         hostirq_before_entry(v);
+        counter_before_entry(v);
         if (vmx_run(v, v->launched)) {
             vmx_entry_failed(v, v->launched);
             vcpu_finish(v);
             return EXIT_STOPPED;
         }
+        counter_after_exit(v);
         v->launched = true;
         vmexit_take(v);
     }

@@ -9,6 +9,8 @@
 #include "dev/uart16550.h"
 #include "ept.h"
 #include "exit_reason.h"
+#include "../replay/landing.h"
+#include "tfrules.h"
 #include "../replay/replay.h"
 
 struct cpu;
@@ -23,6 +25,13 @@ enum vcpu_mode {
     VCPU_PLAIN,  /* inputs from the devices and clocks, interrupts at any exit, nothing logged */
     VCPU_RECORD, /* the Primary: inputs from the devices, each one logged; interrupts only at positions */
     VCPU_REPLAY, /* the Backup: inputs from the log; no device clock or console input consulted */
+};
+
+/* What positions asynchronous events (DESIGN.md "Positions"): the replay mode's counter. */
+enum vcpu_counter {
+    CNT_EXIT,   /* none: interrupts only at instruction-synchronous exits (exit mode, plain) */
+    CNT_ICOUNT, /* guest instructions, from the VMX preemption timer (one-CPU Bochs) */
+    CNT_PMC,    /* retired conditional branches in guest mode (Intel PMU) */
 };
 
 /* Where the handling of the current exit stands (it can be suspended and resumed by the run loop). */
@@ -85,6 +94,27 @@ struct vcpu {
     uint64_t windows;                /* interrupt-window exits at which the guest took an interrupt */
     uint64_t positions;              /* exit_seq + window positions: the Backup's gate counter */
     uint32_t con_hash;               /* FNV-1a of the guest's serial output so far */
+
+    /* Counter modes (icount, pmc): every event may sit at any instruction. */
+    enum vcpu_counter counter;
+    uint64_t count;                  /* the counter: guest instructions (icount) or branches (pmc) */
+    uint64_t timer_entry;            /* preemption timer value at the last entry (icount) */
+    uint64_t tsc_entry;              /* the TSC just before that entry (icount) */
+    uint64_t count_late;             /* icount: timer exits that came late (an interrupt shadow) */
+    uint64_t pmc_run_for;            /* pmc: branches until the counter's interrupt at the next entry (0: none) */
+    bool pmi;                        /* pmc: the counter overflowed during the last guest run */
+    bool async_pos;                  /* this exit is an asynchronous position (pos.async set) */
+    const char *stop_request;        /* the Primary stops at its next synchronous position */
+    /* The Backup's landing on the next asynchronous event (replay/landing.h). */
+    struct landing land;
+    uint64_t land_margin;            /* counts short of the target where the free run stops */
+    uint64_t land_max_steps;
+    bool land_stepping;              /* the last entry was a landing step (TF or timer) */
+    struct tfstep land_tf;
+    bool mtf;                        /* step with the monitor trap flag (the CPU offers it) */
+    uint64_t landings, land_steps;   /* events landed; single-steps they took */
+    uint64_t rx_bytes;               /* bytes received on COM1 (from the console or the log) */
+    uint64_t irq0_due;               /* PIT time the pending timer interrupt was due (0: none) */
 
     struct recorder *rec;            /* VCPU_RECORD */
     struct replayer *rp;             /* VCPU_REPLAY */

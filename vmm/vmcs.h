@@ -30,9 +30,11 @@
 #define VMCS_GUEST_IA32_DEBUGCTL    0x2802
 #define VMCS_GUEST_IA32_PAT         0x2804
 #define VMCS_GUEST_IA32_EFER        0x2806
+#define VMCS_GUEST_IA32_PERF_GLOBAL_CTRL 0x2808
 #define VMCS_GUEST_PDPTE0           0x280A
 #define VMCS_HOST_IA32_PAT          0x2C00
 #define VMCS_HOST_IA32_EFER         0x2C02
+#define VMCS_HOST_IA32_PERF_GLOBAL_CTRL 0x2C04
 /* 32-bit control */
 #define VMCS_PIN_CONTROLS           0x4000
 #define VMCS_PROC_CONTROLS          0x4002

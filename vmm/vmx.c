@@ -22,6 +22,7 @@ struct vmx_caps {
     uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
     uint64_t ept_vpid;
     unsigned preemption_shift;
+    bool mtf;
 };
 static struct vmx_caps caps; /* identical on both cores; computed by core 0 */
 
@@ -65,7 +66,7 @@ static int compute_caps(unsigned core)
                  PROC_MOV_DR_EXITING | PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING,
              0, &caps.proc, core) ||
         need("exit", exitc, EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_DEBUG_CONTROLS,
-             EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_ACK_INTR_ON_EXIT, &caps.exit, core) ||
+             EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_PREEMPTION_TIMER, &caps.exit, core) ||
         need("entry", entry, ENTRY_LOAD_EFER | ENTRY_LOAD_DEBUG_CONTROLS, ENTRY_LOAD_PAT, &caps.entry, core))
         return -1;
     /* The interrupt window is opened only while an interrupt waits (unless the CPU forces it on). */
@@ -73,6 +74,7 @@ static int compute_caps(unsigned core)
         caps.proc &= ~PROC_INTR_WINDOW_EXITING;
     if (caps.pin & PIN_PREEMPTION_TIMER)
         caps.preemption_shift = rdmsr(MSR_IA32_VMX_MISC) & 31;
+    caps.mtf = (proc >> 32) & PROC_MONITOR_TRAP_FLAG; /* allowed-1: a landing may step with it */
     uint64_t proc2 = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2);
     if (need("proc2", proc2, PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST,
              PROC2_ENABLE_VPID | PROC2_RDRAND_EXITING | PROC2_RDSEED_EXITING | PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID, &caps.proc2,
@@ -97,6 +99,20 @@ static int compute_caps(unsigned core)
     caps.cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
     caps.cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
     return 0;
+}
+
+bool vmx_icount_capable(char *why, size_t whylen)
+{
+    if (!(caps.pin & PIN_PREEMPTION_TIMER))
+        hs_snprintf(why, whylen, "this CPU's VMX has no preemption timer");
+    else if (caps.preemption_shift)
+        hs_snprintf(why, whylen, "the VMX preemption timer ticks every %u TSC ticks, not every instruction",
+                    1u << caps.preemption_shift);
+    else if (!(caps.exit & EXIT_SAVE_PREEMPTION_TIMER))
+        hs_snprintf(why, whylen, "the VMX preemption timer value cannot be saved on VM exit");
+    else
+        return true;
+    return false;
 }
 
 int vmx_enable(struct palloc *pa, const struct config *cfg, unsigned core)
@@ -195,7 +211,9 @@ static void setup_controls(struct vcpu *v)
     v->preemption_shift = caps.preemption_shift;
     vmwrite(VMCS_PREEMPTION_TIMER, 0xFFFFFFFF);
     vmwrite(VMCS_PROC_CONTROLS2, caps.proc2);
-    vmwrite(VMCS_EXIT_CONTROLS, caps.exit);
+    /* The timer's value is saved on exit only where it counts instructions (icount). */
+    vmwrite(VMCS_EXIT_CONTROLS, v->counter == CNT_ICOUNT ? caps.exit : caps.exit & ~EXIT_SAVE_PREEMPTION_TIMER);
+    v->mtf = caps.mtf;
     v->entry_ctls = caps.entry & ~ENTRY_IA32E_MODE_GUEST;
     vmwrite(VMCS_ENTRY_CONTROLS, v->entry_ctls);
     vmwrite(VMCS_EXCEPTION_BITMAP, 0);

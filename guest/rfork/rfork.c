@@ -139,28 +139,17 @@ static struct user_regs_struct reissue_regs(const struct user_regs_struct *entry
     return r;
 }
 
-/* Single-stepping the syscall instruction reports its end with a SIGTRAP that the kernel
- * forces: forcing one on a process that blocks or ignores SIGTRAP would reset that, so the
- * step is used only when neither holds. */
-static int can_step(pid_t pid, const struct target_info *ti)
-{
-    unsigned long long blocked;
-    if (ti->sigign & (1ull << (SIGTRAP - 1)))
-        return 0;
-    if (ptrace(PTRACE_GETSIGMASK, pid, (void *)sizeof blocked, &blocked) < 0)
-        return 0;
-    return !(blocked & (1ull << (SIGTRAP - 1)));
-}
-
 /* At the duplication point: make the target run clone(CLONE_PARENT | CLONE_PTRACE), collect
  * the child, restore the target. Returns the child PID (the target restored but still
  * stopped, c->target_held, until the copy is released), 0 to retry (*resume: signal to pass
  * on), or -1 (target released).
  *
- * Stops of the target, fewest first: at an entry stop, clone runs in place of the call and
- * its syscall-exit stop is the only other stop; at a restart point, the target is set to
- * execute clone at the syscall instruction and single-stepped over it (one SIGTRAP stop), or
- * syscall-stepped (entry and exit stops) when it blocks or ignores SIGTRAP. CLONE_PTRACE makes
+ * Stops of the target: at an entry stop, clone runs in place of the call and its syscall-exit
+ * stop is the only other stop; at a restart point, the target is set to execute clone at the
+ * syscall instruction and syscall-stepped (entry and exit stops).  Not single-stepped, though
+ * that saves a stop: a tracer killed (SIGKILL) between the step and its trap left the target
+ * with a forced SIGTRAP that killed it (2 of 8 runs of real-rfork-sigkilled-mid-duplication);
+ * a syscall stop leaves nothing pending. CLONE_PTRACE makes
  * the copy our tracee, stopped before its first instruction, without a fork event stop; its
  * PID is clone's return value when the target shares our PID namespace (else the fork event,
  * PTRACE_O_TRACEFORK, reports it in ours). */
@@ -171,17 +160,15 @@ static pid_t clone_at(struct rf_ctx *c, pid_t pid, const struct point *pt, const
     *resume = 0;
     r.rdi = CLONE_PARENT | CLONE_PTRACE | SIGCHLD;
     r.rsi = r.rdx = r.r10 = r.r8 = 0;
-    int step = 0;
     if (pt->at_restart) {
         r.rip -= 2;
         r.rax = SYS_clone;
         r.orig_rax = (unsigned long)-1; /* no restart fix-up on the way out */
-        step = can_step(pid, ti);
     } else {
         r.orig_rax = SYS_clone;
     }
     if ((!ti->same_pidns && ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK) < 0) ||
-        ptrace(PTRACE_SETREGS, pid, 0, &r) < 0 || ptrace(step ? PTRACE_SINGLESTEP : PTRACE_SYSCALL, pid, 0, 0) < 0)
+        ptrace(PTRACE_SETREGS, pid, 0, &r) < 0 || ptrace(PTRACE_SYSCALL, pid, 0, 0) < 0)
         return rf_fail(c, errno, "preparing process %d: %s", (int)pid, strerror(errno));
     pid_t child = 0;
     int pass_sig = 0, entered = !pt->at_restart; /* entered: clone is running or has run */
@@ -197,14 +184,14 @@ static pid_t clone_at(struct rf_ctx *c, pid_t pid, const struct point *pt, const
         }
         enum stop_kind k = stop_classify(status, &sig);
         rf_mark(c, k == STOP_SYSCALL ? (entered ? "exit-stop" : "clone-entry") :
-                   k == STOP_EVENT ? "fork-event" : k == STOP_SIGNAL ? "step-stop" : "other-stop");
+                   k == STOP_EVENT ? "fork-event" : "other-stop");
         if (k == STOP_EXITED) {
             if (child > 0)
                 return child; /* killed after the copy: the copy is still a faithful one */
             return rf_fail(c, ESRCH, "process %d died during the duplication", (int)pid);
         }
         if (k == STOP_SYSCALL && !entered) {
-            entered = 1; /* clone's entry stop (restart point without single-step) */
+            entered = 1; /* clone's entry stop (restart point) */
         } else if (k == STOP_SYSCALL) {
             if (ptrace(PTRACE_GETREGS, pid, 0, &ex) < 0)
                 return rf_fail(c, errno, "PTRACE_GETREGS: %s", strerror(errno));
@@ -213,24 +200,6 @@ static pid_t clone_at(struct rf_ctx *c, pid_t pid, const struct point *pt, const
             unsigned long msg;
             if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg) == 0)
                 child = (pid_t)msg;
-        } else if (k == STOP_SIGNAL && step) {
-            if (ptrace(PTRACE_GETREGS, pid, 0, &ex) < 0)
-                return rf_fail(c, errno, "PTRACE_GETREGS: %s", strerror(errno));
-            if (sig == SIGTRAP && ex.rip == pt->entry.rip) {
-                /* The step's trap, after clone: not the program's, swallowed; unless one sent
-                 * by kill raced it (it then stands for both, standard signals coalesce). */
-                siginfo_t si;
-                if (ptrace(PTRACE_GETSIGINFO, pid, 0, &si) == 0 && si.si_code <= 0)
-                    pass_sig = SIGTRAP;
-                break;
-            }
-            /* A signal came before the syscall instruction ran: put the stop's registers back
-             * and let it be delivered as it would have been; the call restarts (or not)
-             * exactly as without us, and we wait for the next entry. */
-            if (ptrace(PTRACE_SETREGS, pid, 0, &pt->stop_regs) < 0)
-                return rf_fail(c, errno, "restoring process %d: %s", (int)pid, strerror(errno));
-            *resume = sig;
-            return 0;
         } else if (k == STOP_SIGNAL && !entered) {
             if (ptrace(PTRACE_SETREGS, pid, 0, &pt->stop_regs) < 0)
                 return rf_fail(c, errno, "restoring process %d: %s", (int)pid, strerror(errno));
@@ -239,7 +208,7 @@ static pid_t clone_at(struct rf_ctx *c, pid_t pid, const struct point *pt, const
         } else if (k == STOP_SIGNAL) {
             pass_sig = sig; /* cannot happen before syscall exit, but never swallow one */
         }
-        if (ptrace(step ? PTRACE_SINGLESTEP : PTRACE_SYSCALL, pid, 0, 0) < 0) {
+        if (ptrace(PTRACE_SYSCALL, pid, 0, 0) < 0) {
             if (child > 0)
                 return child; /* the target was killed just now; the copy is complete */
             return rf_fail(c, ESRCH, "process %d died during the duplication", (int)pid);

@@ -173,7 +173,7 @@ def replay_two_cores_test_guest():
 def replay_perturbation_is_reported_at_its_event():
     """replay_perturb=N hands the Backup a different value at event N (here the RTC seconds of the
     second line): the checker must stop the Backup naming event N or the next one."""
-    r = boot("cmdline=replay=5", "cores=1", "mem=32M", "replay_perturb=4")
+    r = boot("cmdline=replay=5", "cores=1", "mem=32M", "replay_perturb=4", "replay=icount", cpus=1)
     import re
     m = re.search(r"hindsight: DIVERGENCE at event (\d+): (.*)", r.console)
     if not m:
@@ -225,10 +225,33 @@ def replay_backup_cmdline_needs_independent_guests():
 
 
 @test
-def replay_forced_mode_this_build_lacks_is_refused():
-    r = boot("cmdline=hello", "replay=pmc")
-    expect(r, "replay=pmc: this build has no counter-based landing")
+def replay_forced_pmc_refused_without_a_pmu():
+    """Bochs has no PMU (its counters read 0): a forced pmc is refused, with what the use test saw."""
+    r = boot("cmdline=hello", "replay=pmc", cpus=1)
+    expect(r, "replay=pmc is not possible on this machine: PMC0 read 0 after 1000 conditional branches")
     summary(r, outcome="config-error")
+
+
+@test
+def replay_auto_picks_icount_on_one_emulated_cpu():
+    r = boot("cmdline=replay=5", "cores=1", "mem=32M", cpus=1)
+    expect(r, "replay mode icount (auto: no working performance counter (PMC0 read 0",
+           "counts guest instructions exactly on this one-CPU emulator")
+    summary(r, outcome="poweroff", replay__mode="icount", replay__divergences=0, replay__ram_match="yes")
+    if r.summary.get("replay.primary_count") != r.summary.get("replay.backup_count"):
+        raise Failure("the Primary and the Backup counted different numbers of instructions")
+
+
+@test
+def replay_forced_icount_refused_on_two_emulated_cpus():
+    """Two emulated CPUs tick in rounds of five instructions: no exact count, so auto takes exit
+    and a forced icount is refused, naming the measurement."""
+    r = boot("cmdline=hello", "replay=icount", "cores=1", cpus=2)
+    expect(r, "replay=icount is not possible on this machine: the TSC does not count one tick per instruction")
+    summary(r, outcome="config-error")
+    r = boot("cmdline=replay=5", "cores=1", "mem=32M", cpus=2)
+    expect(r, "replay mode exit (auto: no working performance counter")
+    summary(r, outcome="poweroff", replay__mode="exit", replay__divergences=0)
 
 
 # Guest outcomes, each provoked by the tiny test guest on one CPU (tests/guests/testguest.asm).
@@ -788,8 +811,9 @@ class Shell:
 
 @group("linux_boot_to_shell", "linux_uname", "linux_cpuinfo_hypervisor", "linux_interrupts_pic_timer_and_uart",
        "linux_sleep_and_date", "linux_agents_run_in_guest", "linux_rfork_duplicates_in_guest",
-       "linux_urandom_checksum", "linux_rdtsc_rdrand", "linux_typed_input", "linux_poweroff_summary",
-       "linux_replay_exact")
+       "linux_urandom_checksum", "linux_rdtsc_rdrand", "linux_typed_input",
+       "linux_cpu_bound_program_is_preempted", "linux_shell_runs_beside_a_cpu_bound_program",
+       "linux_poweroff_summary", "linux_replay_exact")
 def linux_session_tests():
     """One Linux boot, several checks."""
     import time as _t
@@ -858,6 +882,18 @@ def linux_session_tests():
             raise Failure("the shell's read printed no prompt")
         m = cmd("typed-by-the-test", r"got=typed-by-the-test")
         yield "linux_typed_input", None if m else "the line typed for 'read' did not come back"
+        # A program that computes without a single system call: only an interrupt delivered at an
+        # arbitrary instruction (icount mode) lets timeout end it, and the shell run beside it.
+        # (busybox's timeout exits with the killed child's status, 128+SIGTERM; coreutils' with 124.)
+        m = cmd("T0=$(date +%s); timeout 2 spin; S=$?; echo SPIN=$S:$(( $(date +%s) - T0 ))", r"SPIN=(\d+):(\d+)")
+        yield "linux_cpu_bound_program_is_preempted", (
+            None if m and m.group(1) in ("124", "143") and 2 <= int(m.group(2)) <= 3
+            else f"timeout 2 spin gave {m.group(0) if m else 'nothing'} (want status 124/143 after 2-3 s)")
+        m = cmd("spin & P=$!; i=0; while [ $i -lt 300 ]; do i=$((i+1)); done; "
+                "echo BESIDE=$i:$(cut -d' ' -f14 /proc/$P/stat); kill $P", r"BESIDE=(\d+):(\d+)")
+        yield "linux_shell_runs_beside_a_cpu_bound_program", (
+            None if m and m.group(1) == "300" and int(m.group(2)) > 0
+            else "the shell did not count to 300 beside a running spin (or spin never ran)")
         sh.type_line("poweroff -f")
         ok = s.wait_exit(300)
         r = s.result("exit" if ok else "timeout")
@@ -868,18 +904,26 @@ def linux_session_tests():
             yield "linux_poweroff_summary", (None if r.summary.get("outcome") == "poweroff"
                                              and int(r.summary.get("primary.exit.io", 0)) > 1000
                                              else f"summary outcome={r.summary.get('outcome')}")
-            yield "linux_replay_exact", replay_exact(r)
+            yield "linux_replay_exact", replay_exact(r, "icount")
     finally:
         s.kill()
         shutil.rmtree(work, ignore_errors=True)
 
 
-def replay_exact(r):
-    """None if the Backup replayed the whole run exactly, else why not."""
+def replay_exact(r, mode, steps=True):
+    """None if the Backup replayed the whole run exactly in `mode`, else why not. In the counter
+    modes the Backup must have landed asynchronous events (and taken single-steps, if `steps`)."""
     s = r.summary or {}
-    want = {"replay.mode": "exit", "replay.divergences": "0", "replay.ram_match": "yes",
+    want = {"replay.mode": mode, "replay.divergences": "0", "replay.ram_match": "yes",
             "replay.console_match": "yes", "backup.outcome": s.get("primary.outcome")}
     bad = [f"{k}={s.get(k)}" for k, v in want.items() if s.get(k) != v]
+    if mode in ("icount", "pmc"):
+        if int(s.get("replay.landings", 0)) < 100:
+            bad.append(f"only {s.get('replay.landings')} asynchronous events landed")
+        if steps and int(s.get("replay.steps", 0)) <= 0:
+            bad.append("no landing single-stepped")
+        if s.get("replay.primary_count") != s.get("replay.backup_count"):
+            bad.append(f"counts differ: {s.get('replay.primary_count')} vs {s.get('replay.backup_count')}")
     if s.get("replay.events") != s.get("replay.replayed") or int(s.get("replay.events", 0)) < 1000:
         bad.append(f"replayed {s.get('replay.replayed')} of {s.get('replay.events')} events")
     if "DIVERGENCE" in r.console:
@@ -954,9 +998,39 @@ def linux_replay_on_two_cores():
     LAST = r
     expect(r, "[P] tsc-init=", "[B] tsc-init=", "core 1 in VMX root; entering Backup")
     summary(r, cores=2, primary__outcome="poweroff", backup__outcome="poweroff")
-    why = replay_exact(r)
+    why = replay_exact(r, "exit")
     if why:
         raise Failure(why)
+
+
+@test
+def linux_icount_margin_one_lands_with_at_most_one_step():
+    """landing_margin=1: the preemption timer alone must stop the Backup on, or one instruction
+    before, every recorded instruction count (Bochs exits one instruction late after an STI or
+    MOV SS; the TSC corrects the count), through a boot and the CPU-bound workload."""
+    need_linux()
+    global LAST
+    r = boot(*LINUX_SETS[1:], "replay=icount", "landing_margin=1",
+             "cmdline=console=ttyS0 nokaslr quiet hs.spin hs.poweroff", kernel=LINUX_KERNEL, initrd=LINUX_INITRD,
+             cpus=1, megs=1024, timeout=900)
+    LAST = r
+    import re
+    if not re.search(r"spin: timeout-status=(124|143) seconds=[23] counted-beside=300", r.console):
+        raise Failure("the initramfs's spin workload did not end by timeout after 2-3 s with the shell beside it")
+    summary(r, primary__outcome="poweroff", replay__landing_margin=1)
+    why = replay_exact(r, "icount")
+    if why:
+        raise Failure(why)
+    if int(r.summary["replay.steps"]) > int(r.summary["replay.landings"]):
+        raise Failure(f"{r.summary['replay.steps']} steps for {r.summary['replay.landings']} landings: the timer "
+                      "stopped more than one instruction short")
+
+
+@test
+def replay_icount_margin_zero_is_refused():
+    r = boot("cmdline=hello", "replay=icount", "landing_margin=0", cpus=1)
+    expect(r, "landing_margin=0 cannot land exactly in icount mode")
+    summary(r, outcome="config-error")
 
 
 def selected_tests(flt):
@@ -965,7 +1039,12 @@ def selected_tests(flt):
 
 def show_console():
     if LAST is not None:
-        print("  last console lines:\n    " + "\n    ".join(LAST.console.splitlines()[-15:]), flush=True)
+        lines = LAST.console.splitlines()
+        # A divergence report is the first thing to read, wherever it is in the console.
+        at = next((i for i, l in enumerate(lines) if "hindsight: DIVERGENCE" in l), None)
+        if at is not None and at < len(lines) - 15:
+            print("  divergence report:\n    " + "\n    ".join(lines[at:at + 14]), flush=True)
+        print("  last console lines:\n    " + "\n    ".join(lines[-15:]), flush=True)
 
 
 def run_one(names, runner, chosen, counts):

@@ -73,7 +73,7 @@ static struct hs_pos pos_at(uint64_t exit_seq, unsigned window)
 {
     struct hs_regs r = regs_at(exit_seq, window);
     struct hs_pos p = { exit_seq, r.rip, hs_digest(&r), hs_fnv32(HS_FNV32_INIT, &exit_seq, sizeof(exit_seq)),
-                        (uint8_t)window };
+                        (uint8_t)window, 0, 0 };
     return p;
 }
 
@@ -154,6 +154,10 @@ TEST(replay_round_trip_every_type)
     for (unsigned i = 0; i < N_TRIP; i++) {
         struct hs_pos p = pos_at(trip[i].exit_seq, trip[i].window);
         struct hs_regs r = regs_at(trip[i].exit_seq, trip[i].window);
+        if (trip[i].flags & EVF_ASYNC) { /* a counter-mode position: the count goes in aux */
+            p.async = 1;
+            p.count = trip[i].aux;
+        }
         rec_event(&f.rec, trip[i].type, trip[i].flags, trip[i].arg, &p, trip[i].value, trip[i].aux, trip[i].tsc, &r);
         if (i + 1 == N_TRIP || trip_position(i + 1) != trip_position(i))
             rec_publish(&f.rec, trip_position(i), trip[i].tsc + 7);
@@ -172,6 +176,10 @@ TEST(replay_round_trip_every_type)
     for (unsigned i = 0; i < N_TRIP; i++) {
         struct hs_pos p = pos_at(trip[i].exit_seq, trip[i].window);
         struct hs_regs r = regs_at(trip[i].exit_seq, trip[i].window);
+        if (trip[i].flags & EVF_ASYNC) { /* a counter-mode position: the count goes in aux */
+            p.async = 1;
+            p.count = trip[i].aux;
+        }
         CHECK(rp_gate(&f.rp, trip_position(i)));
         CHECK(rp_check_passed(&f.rp, &p));
         CHECK(rp_next_is(&f.rp, trip[i].type, &p));
@@ -1162,4 +1170,116 @@ TEST(replay_fnv32_and_mem_hash)
     /* Zero pages of different lengths differ. */
     static uint64_t z[512];
     CHECK_NE(hs_hash_mem(HS_FNV64_INIT, z, 2048), hs_hash_mem(HS_FNV64_INIT, z, 4096));
+}
+
+/* ---- counter modes: asynchronous positions ------------------------------------------------ */
+
+static struct hs_pos async_at(uint64_t exit_seq, uint64_t count)
+{
+    struct hs_pos p = pos_at(exit_seq, 0);
+    p.async = 1;
+    p.count = count;
+    p.rip += 1; /* somewhere after the synchronous exit */
+    return p;
+}
+
+TEST(replay_async_event_carries_its_count_and_matches_only_there)
+{
+    struct fx f;
+    if (fx_init(&f, 64, 0))
+        return;
+    struct hs_pos a = async_at(5, 1000);
+    struct hs_regs r = regs_at(5, 0);
+    rec_event(&f.rec, EV_IRQ, 0, 0, &a, 0, 77 /* ignored: aux is the count */, 10, &r);
+    rec_event(&f.rec, EV_INTR, 0, 0x30, &a, 0, 0, 10, &r);
+    rec_publish(&f.rec, 6, 10);
+    const struct hs_event *e = rp_head(&f.rp);
+    CHECK(e != NULL);
+    CHECK(e->flags & EVF_ASYNC);
+    CHECK_EQ(e->aux, 1000u);
+    /* The synchronous exit 5 itself is not this event's position, nor is another count. */
+    struct hs_pos sync5 = pos_at(5, 0);
+    CHECK(!rp_next_is(&f.rp, EV_IRQ, &sync5));
+    CHECK(rp_check_passed(&f.rp, &sync5)); /* the event lies after exit 5: not passed */
+    struct hs_pos early = async_at(5, 999);
+    CHECK(!rp_next_is(&f.rp, EV_IRQ, &early));
+    CHECK(rp_check_passed(&f.rp, &early));
+    CHECK(rp_next_is(&f.rp, EV_IRQ, &a));
+    struct hs_event got;
+    CHECK(rp_take(&f.rp, EV_IRQ, &a, &got));
+    CHECK(rp_take(&f.rp, EV_INTR, &a, &got));
+    CHECK_EQ(got.arg, 0x30u);
+    CHECK(!f.rp.diverged);
+    fx_free(&f);
+}
+
+TEST(replay_async_event_passed_is_a_divergence)
+{
+    struct fx f;
+    if (fx_init(&f, 64, 0))
+        return;
+    struct hs_pos a = async_at(5, 1000);
+    struct hs_regs r = regs_at(5, 0);
+    rec_event(&f.rec, EV_IRQ, 0, 0, &a, 0, 0, 10, &r);
+    rec_publish(&f.rec, 6, 10);
+    /* The Backup reached the next synchronous exit without landing on it ... */
+    struct hs_pos sync6 = pos_at(6, 0);
+    CHECK(!rp_check_passed(&f.rp, &sync6));
+    CHECK(f.rp.diverged);
+    fx_free(&f);
+    if (fx_init(&f, 64, 0))
+        return;
+    rec_event(&f.rec, EV_IRQ, 0, 0, &a, 0, 0, 10, &r);
+    rec_publish(&f.rec, 6, 10);
+    /* ... or landed at a later count. */
+    struct hs_pos late = async_at(5, 1001);
+    CHECK(!rp_check_passed(&f.rp, &late));
+    /* A synchronous event left at exit 5 when the Backup is at a counted position after it. */
+    fx_free(&f);
+    if (fx_init(&f, 64, 0))
+        return;
+    rec_at(&f, EV_TSC, 0, 5, 1, 10);
+    rec_publish(&f.rec, 5, 10);
+    CHECK(!rp_check_passed(&f.rp, &a));
+    fx_free(&f);
+}
+
+TEST(replay_async_event_at_wrong_registers_is_refused)
+{
+    struct fx f;
+    if (fx_init(&f, 64, 0))
+        return;
+    struct hs_pos a = async_at(5, 1000);
+    struct hs_regs r = regs_at(5, 0);
+    rec_event(&f.rec, EV_INTR, 0, 0x30, &a, 0, 0, 10, &r);
+    rec_publish(&f.rec, 6, 10);
+    struct hs_pos b = a;
+    b.digest ^= 1;
+    struct hs_event got;
+    CHECK(!rp_take(&f.rp, EV_INTR, &b, &got));
+    CHECK(f.rp.diverged);
+    fx_free(&f);
+}
+
+TEST(replay_counts_beside_the_log_catch_a_drifted_counter)
+{
+    struct fx f;
+    if (fx_init(&f, 64, 0))
+        return;
+    uint64_t counts[64];
+    f.sh.counts = counts;
+    struct hs_pos p = pos_at(3, 0);
+    p.count = 1000;
+    struct hs_regs r = regs_at(3, 0);
+    rec_event(&f.rec, EV_TSC, 0, 0, &p, 5, 0, 10, &r);
+    rec_event(&f.rec, EV_TSC, 0, 0, &p, 6, 0, 10, &r);
+    rec_publish(&f.rec, 3, 10);
+    CHECK_EQ(counts[0], 1000);
+    struct hs_event e;
+    CHECK(rp_take(&f.rp, EV_TSC, &p, &e)); /* same count: fine */
+    p.count = 1001;                        /* the Backup counted one instruction more */
+    CHECK(!rp_take(&f.rp, EV_TSC, &p, &e));
+    CHECK(f.rp.diverged);
+    CHECK_CONTAINS(f.rp.mm.what, "count differs");
+    fx_free(&f);
 }

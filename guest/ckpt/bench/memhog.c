@@ -1,6 +1,9 @@
 /* Bench program: holds MB megabytes of touched, non-zero heap memory and idles.
  * With a second argument T, only the first T megabytes are written (the rest is never touched).
  * SIGUSR1 checks every word (pattern, zero past T) and prints "verified ok" or "verified BAD". */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem; also when built with plain `gcc -O2 -g` */
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -211,6 +211,7 @@ int bd_init(struct bindiff *d, const struct elfbin *o, const struct elfbin *n, c
     d->o = o;
     d->n = n;
     d->same = o->crc == n->crc && o->size == n->size;
+    d->ident = d->same;
     d->precise = o->nrel > 0 && n->nrel > 0;
     d->chg = calloc(o->nsym ? o->nsym : 1, 1);
     if (manual) {
@@ -325,7 +326,45 @@ int bd_changed(struct bindiff *d, const struct esym *s)
     return r == 2;
 }
 
+void bd_set_bias(struct bindiff *d, uint64_t ob, uint64_t nb)
+{
+    d->ob = ob;
+    d->nb = nb;
+    d->ident = d->same && ob == nb;
+}
+
+static int in_old(const struct bindiff *d, uint64_t a) { return a >= d->o->img_lo + d->ob && a < d->o->img_hi + d->ob; }
+
+static int xlate_text_link(struct bindiff *d, uint64_t old, uint64_t *out);
+static int xlate_data_link(struct bindiff *d, uint64_t old, uint64_t *out);
+
 int bd_xlate_text(struct bindiff *d, uint64_t old, uint64_t *out)
+{
+    uint64_t t = 0;
+    if (!in_old(d, old)) {
+        *out = old;
+        return 0;
+    }
+    if (xlate_text_link(d, old - d->ob, &t) < 0)
+        return -1;
+    *out = t + d->nb;
+    return 0;
+}
+
+int bd_xlate_data(struct bindiff *d, uint64_t old, uint64_t *out)
+{
+    uint64_t t = 0;
+    if (!in_old(d, old)) {
+        *out = old;
+        return 0;
+    }
+    if (xlate_data_link(d, old - d->ob, &t) < 0)
+        return -1;
+    *out = t + d->nb;
+    return 0;
+}
+
+static int xlate_text_link(struct bindiff *d, uint64_t old, uint64_t *out)
 {
     if (d->same) {
         *out = old;
@@ -358,7 +397,7 @@ int bd_xlate_text(struct bindiff *d, uint64_t old, uint64_t *out)
     return 0;
 }
 
-int bd_xlate_data(struct bindiff *d, uint64_t old, uint64_t *out)
+static int xlate_data_link(struct bindiff *d, uint64_t old, uint64_t *out)
 {
     if (d->same) {
         *out = old;

@@ -4,6 +4,7 @@
 #include "frames.h"
 #include "image.h"
 #include "inject.h"
+#include "libs.h"
 #include "memdump.h"
 #include "util.h"
 #include <dirent.h>
@@ -156,6 +157,14 @@ int ck_dump_stopped(pid_t pid, const char *dir, const char *func, int flags, str
         goto out;
     if (fds_dump(pid, &w) < 0)
         goto out;
+    {
+        struct ck_exe e;
+        struct stat xs;
+        snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+        if (exe_describe(pid, link, &e) < 0 || ckw_record(&w, CK_REC_EXE, &e, sizeof e, 8) < 0 ||
+            stat(link, &xs) < 0 || libs_dump(pid, xs.st_ino, &w) < 0)
+            goto out;
+    }
     ck_phase("dump: state");
     if (mem_dump(pid, &w, p, &st->mem_bytes, &st->hole_bytes, &st->direct_bytes) < 0)
         goto out;

@@ -1,5 +1,6 @@
 #include "elfbin.h"
 #include "crc32c.h"
+#include "decode.h"
 #include "util.h"
 #include <elf.h>
 #include <fcntl.h>
@@ -82,6 +83,7 @@ int elf_load(struct elfbin *b, const char *path)
 {
     memset(b, 0, sizeof *b);
     b->fd = -1;
+    b->dy.fd = -1;
     if (elf_version(EV_CURRENT) == EV_NONE)
         return ck_err("libelf: %s", elf_errmsg(-1));
     if (file_crc(path, &b->crc, &b->size) < 0)
@@ -151,7 +153,8 @@ int elf_load(struct elfbin *b, const char *path)
     }
     if (!symscn) {
         elf_free(b);
-        return ck_err("%s has no symbol table (stripped?): functions cannot be located", path);
+        return ck_err("%s has no symbol table (.symtab; stripped?): ckpt finds functions and data objects by "
+                      "name: keep the symbol table (do not strip, do not link with -s)", path);
     }
     Elf_Data *sd = elf_getdata(symscn, NULL);
     size_t nsyms = symsh.sh_size / symsh.sh_entsize;
@@ -237,6 +240,14 @@ int elf_load(struct elfbin *b, const char *path)
     qsort(b->rels, b->nrel, sizeof *b->rels, cmp_rel);
     /* Names stay allocated for the life of the tool: relocations point at them. */
     free(symnames);
+    if (dynelf_load(&b->dy, path) < 0) {
+        elf_free(b);
+        return -1;
+    }
+    if (b->nrel == 0 && decode_relocs(b) < 0) {
+        elf_free(b);
+        return -1;
+    }
     return 0;
 }
 
@@ -253,8 +264,10 @@ void elf_free(struct elfbin *b)
     free(b->byname);
     free(b->rels);
     free(b->path);
+    dynelf_free(&b->dy);
     memset(b, 0, sizeof *b);
     b->fd = -1;
+    b->dy.fd = -1;
 }
 
 const struct esym *elf_sym_at(const struct elfbin *b, uint64_t addr, int funcs)

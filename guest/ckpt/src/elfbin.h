@@ -3,6 +3,7 @@
  * builds) and, when linked with --emit-relocs, the relocations. */
 #ifndef CKPT_ELFBIN_H
 #define CKPT_ELFBIN_H
+#include "dynelf.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,8 @@ struct elfbin {
     uint64_t entry, size;
     uint32_t crc;        /* CRC-32C of the file: "is this the same binary" */
     int is_exec;         /* ET_EXEC (non-PIE) */
+    int synth;           /* rels decoded from the code (no --emit-relocs) */
+    struct dynelf dy;    /* dynamic-linking view: PT_INTERP, DT_NEEDED, dynamic relocations */
     struct esec *secs;
     size_t nsec;
     struct esym *syms;   /* sorted by address */
@@ -46,7 +49,8 @@ struct elfbin {
     uint64_t text_lo, text_hi, img_lo, img_hi, rw_lo, rw_hi;
 };
 
-/* Loads PATH; fails with a reason for non-ELF, non-x86-64 or symbol-less files. */
+/* Loads PATH; fails with a reason for non-ELF, non-x86-64 or symbol-less files. Without
+ * --emit-relocs relocations, they are recovered by decoding the code (decode.h). */
 int elf_load(struct elfbin *b, const char *path);
 /* Frees everything elf_load allocated. */
 void elf_free(struct elfbin *b);

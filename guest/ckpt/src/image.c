@@ -276,6 +276,8 @@ const char *ck_rec_name(uint32_t t)
     case CK_REC_SIGACT: return "sigact";
     case CK_REC_FD: return "fd";
     case CK_REC_TCP: return "tcp";
+    case CK_REC_EXE: return "exe";
+    case CK_REC_LIB: return "lib";
     case CK_REC_END: return "end";
     }
     return "unknown";
@@ -289,6 +291,8 @@ static size_t min_len(uint32_t t)
     case CK_REC_SIGACT: return 64 * sizeof(struct ck_sigact);
     case CK_REC_FD: return sizeof(struct ck_fd);
     case CK_REC_TCP: return sizeof(struct ck_tcp);
+    case CK_REC_EXE: return sizeof(struct ck_exe);
+    case CK_REC_LIB: return sizeof(struct ck_lib);
     }
     return 0;
 }
@@ -332,6 +336,15 @@ static const char *record_problem(uint32_t type, const void *data, uint64_t len)
     }
     case CK_REC_FRAMES:
         return len % sizeof(struct ck_frame) ? "length not a whole number of frames" : NULL;
+    case CK_REC_EXE: {
+        const struct ck_exe *e = data;
+        return TERMINATED(e->interp) && e->build_id_len <= sizeof e->build_id ? NULL : "malformed executable record";
+    }
+    case CK_REC_LIB: {
+        const struct ck_lib *l = data;
+        return TERMINATED(l->path) && TERMINATED(l->soname) && l->build_id_len <= sizeof l->build_id
+                   ? NULL : "malformed file record";
+    }
     }
     return NULL;
 }
@@ -478,6 +491,16 @@ void ck_image_describe(const struct ck_image *img, const char *path, FILE *out)
             mem += m->end - m->start;
             fprintf(out, "mem   %#llx-%#llx prot %d kind %u %s\n", (unsigned long long)m->start, (unsigned long long)m->end,
                     m->prot, m->kind, m->name);
+        } else if (r->type == CK_REC_EXE) {
+            const struct ck_exe *e = r->data;
+            fprintf(out, "exe   bias %#llx%s%s%s\n", (unsigned long long)e->bias, (e->flags & CK_EXE_PIE) ? " PIE" : "",
+                    (e->flags & CK_EXE_DYNAMIC) ? " dynamic, interpreter " : " static", e->interp);
+        } else if (r->type == CK_REC_LIB) {
+            const struct ck_lib *l = r->data;
+            char id[140] = "";
+            for (uint32_t k = 0; k < l->build_id_len && k < 64; k++)
+                snprintf(id + 2 * k, 3, "%02x", l->build_id[k]);
+            fprintf(out, "lib   %#llx %s build-id %s\n", (unsigned long long)l->base, l->path, id[0] ? id : "(none)");
         } else if (r->type == CK_REC_FD) {
             const struct ck_fd *f = r->data;
             fprintf(out, "fd    %d kind %u flags %#o pos %llu %s\n", f->fd, f->kind, f->flags, (unsigned long long)f->pos, f->path);

@@ -23,6 +23,8 @@ enum ck_rec_type {
     CK_REC_SIGACT = 5, /* struct ck_sigact[64] */
     CK_REC_FD = 6,     /* struct ck_fd */
     CK_REC_TCP = 7,    /* struct ck_tcp + receive queue bytes + send queue bytes */
+    CK_REC_EXE = 8,    /* struct ck_exe: load bias and dynamic-linking facts of the executable */
+    CK_REC_LIB = 9,    /* struct ck_lib: one mapped file (shared library, ...) and its identity */
     CK_REC_END = 0xffff,
 };
 
@@ -65,6 +67,8 @@ struct ck_proc {
 };
 
 #define CK_MEMF_NODATA 1 /* PROT_NONE or shared-file region: no bytes follow the header */
+#define CK_MEMF_FILEMAP 2 /* with NODATA: an unmodified private file mapping, restored by mapping
+                           * the file again after its CK_REC_LIB identity was verified */
 enum ck_mem_kind { CK_MEM_ANON = 0, CK_MEM_HEAP, CK_MEM_STACK, CK_MEM_BINRW, CK_MEM_FILE, CK_MEM_SHFILE };
 
 struct ck_mem {
@@ -75,6 +79,29 @@ struct ck_mem {
     uint32_t flags;   /* CK_MEMF_* */
     uint32_t pad;
     char name[256];   /* path for file mappings, "[heap]" etc. */
+};
+
+#define CK_EXE_PIE 1     /* ET_DYN executable: addresses are link-time + bias */
+#define CK_EXE_DYNAMIC 2 /* has PT_INTERP: libraries and ld.so state in the image */
+
+struct ck_exe {
+    uint64_t bias;          /* runtime address - link-time address */
+    uint32_t flags;         /* CK_EXE_* */
+    uint32_t build_id_len;
+    uint8_t build_id[64];
+    uint64_t ldso_base;     /* load base of the dynamic linker (AT_BASE), 0 if static */
+    uint64_t r_debug;       /* runtime address of ld.so's _r_debug (its link_map chain), or 0 */
+    char interp[256];
+};
+
+struct ck_lib {
+    uint64_t base;          /* runtime address of file offset 0 (ELF: load bias) */
+    uint64_t dev, ino, size, mtime_ns;
+    uint32_t build_id_len;  /* 0 for a file that is not ELF or has no build-id */
+    uint32_t is_elf;
+    uint8_t build_id[64];
+    char soname[256];
+    char path[1024];
 };
 
 struct ck_frame {

@@ -165,6 +165,33 @@ long inj_syscall(struct inj *in, long nr, long a1, long a2, long a3, long a4, lo
     return (long)out.rax;
 }
 
+long inj_call(struct inj *in, unsigned long fn, unsigned long arg, unsigned long fs_base)
+{
+    if (!in->scratch || in->scratch_len < 8192)
+        return ck_err("no scratch stack for an injected call"), -1;
+    struct user_regs_struct r = in->regs;
+    unsigned long ret = in->gadget + 2; /* the gadget's int3 */
+    r.rsp = ((in->scratch + in->scratch_len - 256) & ~15ul) - 8;
+    if (pt_write(in->pid, r.rsp, &ret, 8) < 0)
+        return -1;
+    r.rip = fn;
+    r.rdi = arg;
+    r.rax = 0;
+    r.orig_rax = -1;
+    r.fs_base = fs_base;
+    if (ptrace(PTRACE_SETREGS, in->pid, 0, &r) < 0 || ptrace(PTRACE_CONT, in->pid, 0, 0) < 0)
+        return ck_errno("injected call in %d", in->pid), -1;
+    int st;
+    if (pt_wait(in->pid, &st) < 0)
+        return -1;
+    struct user_regs_struct out;
+    if (!WIFSTOPPED(st) || ptrace(PTRACE_GETREGS, in->pid, 0, &out) < 0)
+        return ck_err("process %d died during an injected call", in->pid), -1;
+    if (WSTOPSIG(st) != SIGTRAP || out.rip != in->gadget + 3)
+        return ck_err("injected call of %#lx in %d stopped with signal %d at %#llx", fn, in->pid, WSTOPSIG(st), out.rip), -1;
+    return (long)out.rax;
+}
+
 int inj_scratch(struct inj *in, size_t len)
 {
     long r = inj_syscall(in, SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

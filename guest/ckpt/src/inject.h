@@ -31,6 +31,9 @@ int pt_rseq_config(pid_t pid, uint64_t *ptr, uint32_t *size, uint32_t *sig);
 int inj_begin(struct inj *in, pid_t pid, unsigned long gadget);
 /* Runs one system call in the tracee; returns its raw result (negative errno on failure). */
 long inj_syscall(struct inj *in, long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+/* Calls the function at FN(ARG) in the tracee on the scratch mapping's top as stack, with FS_BASE
+ * as thread pointer; returns rax, or -1 if the call faulted or did not return to the gadget. */
+long inj_call(struct inj *in, unsigned long fn, unsigned long arg, unsigned long fs_base);
 /* Maps LEN bytes of scratch memory in the tracee for syscall arguments. */
 int inj_scratch(struct inj *in, size_t len);
 /* Copies BUF into scratch at OFF and returns its tracee address (0 on failure). */

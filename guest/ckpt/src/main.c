@@ -4,6 +4,7 @@
 #include "elfbin.h"
 #include "image.h"
 #include "inject.h"
+#include "libs.h"
 #include "restore.h"
 #include "retrap.h"
 #include "tcp.h"
@@ -11,7 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int usage(void)
@@ -37,6 +42,55 @@ static int fail(void)
 {
     fprintf(stderr, "ckpt: %s\n", ck_strerror());
     return 1;
+}
+
+static pid_t worker;
+static void forward(int sig)
+{
+    if (worker > 0)
+        kill(worker, sig);
+}
+
+/* Runs the command in a child of its own process group, so that whatever happens to this
+ * process (SIGKILL by `timeout`, a closed terminal) the tracer of the target is not cut off in
+ * the middle of an operation: when this process dies, the child is sent SIGTERM, which a watch
+ * takes as "quit" (breakpoints removed, target detached) and a dump or a restore finishes
+ * first. SIGINT/SIGTERM/SIGHUP sent to this process are passed on the same way. */
+static int guarded(int (*fn)(int, char **), int argc, char **argv)
+{
+    pid_t parent = getpid();
+    sigset_t ss, old;
+    sigemptyset(&ss);
+    sigaddset(&ss, SIGINT);
+    sigaddset(&ss, SIGTERM);
+    sigaddset(&ss, SIGHUP);
+    sigprocmask(SIG_BLOCK, &ss, &old);
+    fflush(NULL);
+    worker = fork();
+    if (worker < 0)
+        return ck_errno("fork"), 1;
+    if (worker == 0) {
+        /* Signals stay blocked: watch reads them from a signalfd, dump and restore finish. */
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            raise(SIGTERM);
+        signal(SIGPIPE, SIG_IGN); /* output to a reader that died must not kill the tracer */
+        int rc = fn(argc, argv);
+        fflush(NULL);
+        _exit(rc);
+    }
+    struct sigaction sa = {.sa_handler = forward};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    int st;
+    while (waitpid(worker, &st, 0) < 0)
+        if (errno != EINTR)
+            return 1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 static const char *opt(int argc, char **argv, const char *name)
@@ -93,6 +147,9 @@ static int cmd_diff(const char *a, const char *b)
     return 0;
 }
 
+static int cmd_watch_dump(int argc, char **argv);
+static int cmd_restore(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -100,73 +157,16 @@ int main(int argc, char **argv)
         return usage();
     ck_verbose = flag(argc, argv, "-v");
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "watch") || !strcmp(cmd, "dump")) {
-        if (argc < 3)
-            return usage();
-        pid_t pid = parse_pid(argv[2]);
-        const char *dir = opt(argc, argv, "--dir");
-        if (pid < 0)
-            return fail();
-        if (!dir)
-            return usage();
-        if (!strcmp(cmd, "dump")) {
-            struct dump_stats st;
-            ck_phase("start");
-            if (pt_attach_stop(pid) < 0)
-                return fail();
-            ck_phase("attach");
-            int rc = ck_dump_stopped(pid, dir, NULL, flag(argc, argv, "--no-spare") ? CK_DUMP_NO_SPARE : 0, &st);
-            ptrace(PTRACE_DETACH, pid, 0, 0);
-            ck_phase("detach");
-            if (rc < 0)
-                return fail();
-            printf("checkpointed %d: %.1f MB (%.1f MB never touched, left as holes; %.1f MB written with O_DIRECT) in %.1f ms%s\n",
-                   (int)pid, st.mem_bytes / 1e6, st.hole_bytes / 1e6, st.direct_bytes / 1e6, st.secs * 1e3,
-                   st.reused ? ", over the previous spare image" : "");
-            return 0;
-        }
-        struct watch_opts wo = {.pid = pid, .dir = dir, .funcs = opt(argc, argv, "--at-return")};
-        const char *mx = opt(argc, argv, "--max");
-        wo.max = mx ? atoi(mx) : 0;
-        wo.kill_after = flag(argc, argv, "--kill-after");
-        wo.no_spare = flag(argc, argv, "--no-spare");
-        if (!wo.funcs)
-            return usage();
-        return watch_run(&wo) < 0 ? fail() : 0;
-    }
+    if (!strcmp(cmd, "watch") || !strcmp(cmd, "dump"))
+        return guarded(cmd_watch_dump, argc, argv);
+    if (!strcmp(cmd, "restore"))
+        return guarded(cmd_restore, argc, argv);
     if (!strcmp(cmd, "ctl")) {
         if (argc < 4)
             return usage();
         char buf[4096];
         snprintf(buf, sizeof buf, "%s%s%s", argv[3], argc > 4 ? " " : "", argc > 4 ? argv[4] : "");
         return watch_ctl(argv[2], buf) < 0 ? fail() : 0;
-    }
-    if (!strcmp(cmd, "restore")) {
-        if (argc < 3)
-            return usage();
-        struct restore_opts ro = {.dir = argv[2], .binary = opt(argc, argv, "--binary"),
-                                  .old_binary = opt(argc, argv, "--old-binary"),
-                                  .changed = opt(argc, argv, "--changed"),
-                                  .no_replace = flag(argc, argv, "--no-replace"),
-                                  .check_only = flag(argc, argv, "--check"),
-                                  .copy = flag(argc, argv, "--copy")};
-        if (!ro.binary)
-            return usage();
-        struct restore_stats st;
-        pid_t np = 0;
-        ck_phase("start");
-        if (ck_restore(&ro, &np, &st) < 0)
-            return fail();
-        if (ro.check_only) {
-            printf("restore of %s into %s is possible\n", ro.dir, ro.binary);
-            return 0;
-        }
-        printf("restored pid %d from %s into %s: %.1f MB (%.1f MB mapped from the image) in %.1f ms; translated %llu return addresses, "
-               "%llu code, %llu data and %llu mangled pointers%s\n",
-               (int)np, ro.dir, ro.binary, st.mem_bytes / 1e6, st.mapped_bytes / 1e6, st.secs * 1e3, (unsigned long long)st.frames_moved,
-               (unsigned long long)st.xl_code, (unsigned long long)st.xl_data, (unsigned long long)st.xl_mangled,
-               st.replaced ? "; replaced the running checkpointed process" : "");
-        return 0;
     }
     if (!strcmp(cmd, "tcp-repair-available")) {
         int ok = tcp_repair_available();
@@ -178,4 +178,70 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "diff") && argc >= 4)
         return cmd_diff(argv[2], argv[3]);
     return usage();
+}
+
+static int cmd_watch_dump(int argc, char **argv)
+{
+    const char *cmd = argv[1];
+    if (argc < 3)
+        return usage();
+    pid_t pid = parse_pid(argv[2]);
+    const char *dir = opt(argc, argv, "--dir");
+    if (pid < 0)
+        return fail();
+    if (!dir)
+        return usage();
+    if (!strcmp(cmd, "dump")) {
+        struct dump_stats st;
+        ck_phase("start");
+        if (ck_precheck(pid) < 0 || pt_attach_stop(pid) < 0)
+            return fail();
+        ck_phase("attach");
+        int rc = ck_dump_stopped(pid, dir, NULL, flag(argc, argv, "--no-spare") ? CK_DUMP_NO_SPARE : 0, &st);
+        ptrace(PTRACE_DETACH, pid, 0, 0);
+        ck_phase("detach");
+        if (rc < 0)
+            return fail();
+        printf("checkpointed %d: %.1f MB (%.1f MB never touched, left as holes; %.1f MB written with O_DIRECT) in %.1f ms%s\n",
+               (int)pid, st.mem_bytes / 1e6, st.hole_bytes / 1e6, st.direct_bytes / 1e6, st.secs * 1e3,
+               st.reused ? ", over the previous spare image" : "");
+        return 0;
+    }
+    struct watch_opts wo = {.pid = pid, .dir = dir, .funcs = opt(argc, argv, "--at-return")};
+    const char *mx = opt(argc, argv, "--max");
+    wo.max = mx ? atoi(mx) : 0;
+    wo.kill_after = flag(argc, argv, "--kill-after");
+    wo.no_spare = flag(argc, argv, "--no-spare");
+    if (!wo.funcs)
+        return usage();
+    return watch_run(&wo) < 0 ? fail() : 0;
+}
+
+static int cmd_restore(int argc, char **argv)
+{
+    if (argc < 3)
+        return usage();
+    struct restore_opts ro = {.dir = argv[2], .binary = opt(argc, argv, "--binary"),
+                              .old_binary = opt(argc, argv, "--old-binary"),
+                              .changed = opt(argc, argv, "--changed"),
+                              .no_replace = flag(argc, argv, "--no-replace"),
+                              .check_only = flag(argc, argv, "--check"),
+                              .copy = flag(argc, argv, "--copy")};
+    if (!ro.binary)
+        return usage();
+    struct restore_stats st;
+    pid_t np = 0;
+    ck_phase("start");
+    if (ck_restore(&ro, &np, &st) < 0)
+        return fail();
+    if (ro.check_only) {
+        printf("restore of %s into %s is possible\n", ro.dir, ro.binary);
+        return 0;
+    }
+    printf("restored pid %d from %s into %s: %.1f MB (%.1f MB mapped from the image) in %.1f ms; translated %llu return addresses, "
+           "%llu code, %llu data and %llu mangled pointers%s\n",
+           (int)np, ro.dir, ro.binary, st.mem_bytes / 1e6, st.mapped_bytes / 1e6, st.secs * 1e3, (unsigned long long)st.frames_moved,
+           (unsigned long long)st.xl_code, (unsigned long long)st.xl_data, (unsigned long long)st.xl_mangled,
+           st.replaced ? "; replaced the running checkpointed process" : "");
+    return 0;
 }

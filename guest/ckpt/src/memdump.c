@@ -1,6 +1,7 @@
 #include "memdump.h"
 #include "crc32c.h"
 #include "inject.h"
+#include "libs.h"
 #include "util.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -160,6 +161,10 @@ int mem_dump(pid_t pid, struct ck_writer *w, struct ck_proc *p, uint64_t *bytes,
         ck_copy(m->name, sizeof m->name, v[i].name);
         if (!(v[i].prot & PROT_READ) || kind == CK_MEM_SHFILE)
             m->flags = CK_MEMF_NODATA;
+        struct stat fs;
+        if (kind == CK_MEM_FILE && (v[i].prot & PROT_READ) && !(v[i].prot & PROT_WRITE) && !strstr(v[i].name, " (deleted)") &&
+            stat(v[i].name, &fs) == 0 && fs.st_ino == v[i].inode && vma_unmodified(pmfd, &v[i]))
+            m->flags = CK_MEMF_NODATA | CK_MEMF_FILEMAP; /* libs_dump records the file's identity */
         if (ckw_begin(w, CK_REC_MEM, CK_PAGE) < 0 || ckw_append(w, hdrpage, CK_PAGE) < 0)
             goto out;
         if (!(m->flags & CK_MEMF_NODATA)) {

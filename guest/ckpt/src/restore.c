@@ -5,6 +5,8 @@
 #include "fds.h"
 #include "image.h"
 #include "inject.h"
+#include "libs.h"
+#include "loader.h"
 #include "memdump.h"
 #include "procmaps.h"
 #include "tcp.h"
@@ -51,6 +53,9 @@ struct plan {
     uint64_t old_rw_lo, old_rw_hi; /* saved BINRW range */
     char img_path[4200];           /* absolute path of the verified image */
     int copy;                      /* --copy: no mapped regions */
+    struct ck_exe exe;             /* the checkpointed executable's record (zero for old images) */
+    uint64_t ob, nb;               /* load bias of the old (checkpointed) and new executable */
+    int dyn;                       /* dynamically linked: libraries, ld.so state, GOT (loader.c) */
 };
 
 /* Regions at least this large whose bytes restore unchanged are mapped from the image file
@@ -72,6 +77,12 @@ static const uint8_t *img_addr(struct plan *pl, uint64_t addr, size_t len)
     return NULL;
 }
 
+struct wctx {
+    struct plan *pl;
+    size_t i;
+};
+static void *wcopy(void *ctx);
+
 static uint8_t *writable_copy(struct plan *pl, size_t i)
 {
     if (!pl->bufs[i]) {
@@ -83,8 +94,25 @@ static uint8_t *writable_copy(struct plan *pl, size_t i)
     return pl->bufs[i];
 }
 
-/* All checks that need no process: image, binaries, stack, handlers, data layout. */
-static int make_plan(struct plan *pl, const struct restore_opts *o, struct restore_stats *st)
+static void *wcopy(void *ctx)
+{
+    struct wctx *c = ctx;
+    return writable_copy(c->pl, c->i);
+}
+
+/* Writable bytes of old memory at ADDR (LEN within one saved region), or NULL. */
+static uint8_t *img_addr_w(struct plan *pl, uint64_t addr, size_t len)
+{
+    for (size_t i = 0; i < pl->img.nrec; i++) {
+        const struct ck_mem *m = mem_of(&pl->img.recs[i]);
+        if (m && !(m->flags & CK_MEMF_NODATA) && addr >= m->start && addr + len <= m->end)
+            return writable_copy(pl, i) + (addr - m->start);
+    }
+    return NULL;
+}
+
+/* Loads and checks what needs no process: the image, both binaries, the files it mapped. */
+static int load_plan(struct plan *pl, const struct restore_opts *o)
 {
     char path[4200];
     ck_image_path(path, sizeof path, o->dir);
@@ -103,12 +131,55 @@ static int make_plan(struct plan *pl, const struct restore_opts *o, struct resto
                       o->old_binary ? "" : "; give the checkpointed build with --old-binary");
     if (elf_load(&pl->n, o->binary) < 0)
         return -1;
-    if (!pl->o.is_exec || !pl->n.is_exec)
-        return ck_err("only non-PIE executables are supported (%s is position independent)",
-                      pl->o.is_exec ? o->binary : old);
+    for (size_t i = 0; i < pl->img.nrec; i++)
+        if (pl->img.recs[i].type == CK_REC_EXE)
+            pl->exe = *(const struct ck_exe *)pl->img.recs[i].data;
+    pl->ob = pl->exe.bias;
+    int odyn = pl->o.dy.interp[0] != 0, ndyn = pl->n.dy.interp[0] != 0;
+    if (odyn != ndyn)
+        return ck_err("refusing to restore: %s is %s linked and the checkpointed build %s", o->binary,
+                      ndyn ? "dynamically" : "statically", odyn ? "dynamically" : "statically");
+    if (!pl->o.is_exec && !(pl->exe.flags & CK_EXE_PIE))
+        return ck_err("refusing to restore: the image has no load address for the position-independent %s "
+                      "(checkpointed by an older ckpt)", old);
+    pl->dyn = ndyn;
+    if (pl->dyn && strcmp(pl->o.dy.interp, pl->n.dy.interp))
+        return ck_err("refusing to restore: %s uses the dynamic linker %s, the checkpointed build %s", o->binary,
+                      pl->n.dy.interp, pl->o.dy.interp);
+    if (pl->dyn && (pl->o.dy.tls_memsz != pl->n.dy.tls_memsz || pl->o.dy.tls_align != pl->n.dy.tls_align))
+        return ck_err("refusing to restore: the executable's thread-local storage changed size (%lu -> %lu bytes)",
+                      (unsigned long)pl->o.dy.tls_memsz, (unsigned long)pl->n.dy.tls_memsz);
+    /* Every mapped file must be the one that was mapped; the new build may need no other library. */
+    for (size_t i = 0; i < pl->img.nrec; i++)
+        if (pl->img.recs[i].type == CK_REC_LIB && libs_verify(pl->img.recs[i].data) < 0)
+            return -1;
+    for (size_t k = 0; k < pl->n.dy.nneeded; k++) {
+        int found = 0;
+        for (size_t i = 0; i < pl->img.nrec && !found; i++) {
+            const struct ck_lib *l = pl->img.recs[i].data;
+            if (pl->img.recs[i].type != CK_REC_LIB)
+                continue;
+            const char *b = strrchr(l->path, '/');
+            found = !strcmp(l->soname, pl->n.dy.needed[k]) || !strcmp(b ? b + 1 : l->path, pl->n.dy.needed[k]);
+        }
+        if (!found)
+            return ck_err("refusing to restore: %s needs %s, which the checkpointed process had not loaded", o->binary,
+                          pl->n.dy.needed[k]);
+    }
     if (bd_init(&pl->d, &pl->o, &pl->n, o->changed) < 0)
         return -1;
     pl->regs = pl->p->regs;
+    return 0;
+}
+
+/* Everything that depends on where the new binary was loaded (bias NB): the stack, handlers,
+ * data layout and every pointer into the old executable, translated. */
+static int make_plan(struct plan *pl, const struct restore_opts *o, struct restore_stats *st, uint64_t nb)
+{
+    pl->nb = nb;
+    bd_set_bias(&pl->d, pl->ob, nb);
+    pl->regs = pl->p->regs;
+    uint64_t ob = pl->ob;
 
     /* The paper's rule: only functions that did not change may be on the saved stack. */
     const struct ck_frame *fr = NULL;
@@ -124,20 +195,31 @@ static int make_plan(struct plan *pl, const struct restore_opts *o, struct resto
         return ck_err("image has no saved call stack");
     if (!pl->d.same) {
         /* A partial unwind would hide frames from the changed-function check. */
-        const struct esym *outer = elf_sym_at(&pl->o, fr[nfr - 1].ip - 1, 1);
+        const struct esym *outer = elf_sym_at(&pl->o, fr[nfr - 1].ip - 1 - ob, 1);
         if (!outer || strcmp(outer->name, "_start"))
             return ck_err("refusing to restore: the saved call stack is incomplete (unwinding stopped in %s); "
                           "link with -Wl,--eh-frame-hdr", outer ? outer->name : "unknown code");
     }
     for (size_t i = 0; i < nfr; i++) {
         uint64_t ip = fr[i].ip, at = i ? ip - 1 : ip; /* a return address may sit just past its function */
-        const struct esym *s = elf_sym_at(&pl->o, at, 1);
+        int in_exe = at >= pl->o.img_lo + ob && at < pl->o.img_hi + ob;
+        const struct esym *s = in_exe ? elf_sym_at(&pl->o, at - ob, 1) : NULL;
         if (s && bd_changed(&pl->d, s))
             return ck_err("refusing to restore: function %s is on the saved stack (frame %zu) and differs in %s",
                           s->name, i, o->binary);
         uint64_t t;
-        if (!s && (at < pl->o.text_lo || at >= pl->o.text_hi))
-            return ck_err("refusing to restore: frame %zu is outside the binary (pc %#lx)", i, (unsigned long)ip);
+        if (!s && in_exe && (at - ob < pl->o.text_lo || at - ob >= pl->o.text_hi))
+            return ck_err("refusing to restore: frame %zu is outside the binary's code (pc %#lx)", i, (unsigned long)ip);
+        if (!in_exe) {
+            /* A shared library's frame: the library stays where it was, if it was saved. */
+            int ok = 0;
+            for (size_t k = 0; k < pl->img.nrec && !ok; k++) {
+                const struct ck_mem *m = mem_of(&pl->img.recs[k]);
+                ok = m && (m->prot & PROT_EXEC) && at >= m->start && at < m->end;
+            }
+            if (!ok)
+                return ck_err("refusing to restore: frame %zu (pc %#lx) is in no saved code", i, (unsigned long)ip);
+        }
         if (bd_xlate_text(&pl->d, ip, &t) < 0)
             return ck_err("refusing to restore: frame %zu cannot be translated: %s", i, ck_strerror());
         if (i == 0) {
@@ -187,7 +269,7 @@ static int make_plan(struct plan *pl, const struct restore_opts *o, struct resto
         ck_info("data layout differs (%s): relocating data objects by name", pl->d.rw_why);
         for (size_t i = 0; i < pl->o.nsym; i++) {
             const struct esym *s = &pl->o.syms[i];
-            if (s->type != STT_OBJECT || s->addr < pl->old_rw_lo || s->addr >= pl->old_rw_hi)
+            if (s->type != STT_OBJECT || s->addr + ob < pl->old_rw_lo || s->addr + ob >= pl->old_rw_hi)
                 continue;
             const struct esym *t = elf_sym_named(&pl->n, s->name);
             if (!t) {
@@ -209,7 +291,7 @@ static int make_plan(struct plan *pl, const struct restore_opts *o, struct resto
     }
     /* Everything else that may point into the old image. */
     struct xlate_stats xs = {0};
-    if (!pl->d.same) {
+    if (!pl->d.ident) {
         unsigned long long *gpr[] = {&pl->regs.rax, &pl->regs.rbx, &pl->regs.rcx, &pl->regs.rdx, &pl->regs.rsi,
                            &pl->regs.rdi, &pl->regs.r8, &pl->regs.r9, &pl->regs.r10, &pl->regs.r11,
                            &pl->regs.r12, &pl->regs.r13, &pl->regs.r14, &pl->regs.r15, &pl->regs.rbp};
@@ -224,8 +306,9 @@ static int make_plan(struct plan *pl, const struct restore_opts *o, struct resto
             if (!m || (m->flags & CK_MEMF_NODATA) || m->kind == CK_MEM_SHFILE)
                 continue;
             uint64_t from = m->kind == CK_MEM_STACK ? pl->p->regs.rsp - 128 : m->start;
-            xlate_region(&pl->d, m->start, writable_copy(pl, i), m->end - m->start, from, pl->guard,
-                         pl->have_guard, &xs);
+            struct wctx c = {pl, i};
+            xlate_region(&pl->d, m->start, pl->bufs[i] ? pl->bufs[i] : mem_bytes(&pl->img.recs[i]), m->end - m->start,
+                         from, pl->guard, pl->have_guard, &xs, wcopy, &c);
         }
     }
     /* The unwound return addresses are authoritative (and must not be translated twice). */
@@ -250,48 +333,155 @@ static void free_plan(struct plan *pl)
     ck_image_close(&pl->img);
 }
 
+/* At the exec stop of a position-independent BINARY (before ld.so has run): moves its mappings
+ * from *NB to the checkpointed build's bias OB and rewrites AT_PHDR/AT_ENTRY on its stack, so
+ * that ld.so loads and relocates it there. Pointers into the executable then keep their values
+ * (nothing to translate for the same build; for an update the translation is the static
+ * binary's). Left where it is (0 returned, *NB unchanged) when OB is not free. */
+static int move_exe(pid_t pid, struct plan *pl, uint64_t *nb)
+{
+    uint64_t ob = pl->ob, lo = ob + pl->n.dy.load_lo, hi = lo + pl->n.dy.span;
+    uint64_t olo = *nb + pl->n.dy.load_lo, ohi = olo + pl->n.dy.span;
+    if (ob == *nb || !ob || getenv("CKPT_NO_MOVE"))
+        return 0; /* CKPT_NO_MOVE=1: keep the kernel's (random) placement, e.g. to test translation */
+    struct vma *v;
+    int nv = maps_read(pid, &v);
+    if (nv < 0)
+        return -1;
+    int rc = 0, busy = 0;
+    for (int i = 0; i < nv; i++)
+        busy |= v[i].start < hi && lo < v[i].end;
+    for (size_t i = 0; i < pl->img.nrec; i++) {
+        const struct ck_mem *m = mem_of(&pl->img.recs[i]);
+        busy |= m && m->kind != CK_MEM_BINRW && m->start < hi && lo < m->end;
+    }
+    if (busy) {
+        free(v);
+        return 0;
+    }
+    struct user_regs_struct r;
+    struct inj in;
+    if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0 || inj_begin(&in, pid, r.rip) < 0) {
+        free(v);
+        return ck_errno("prepare %d", (int)pid);
+    }
+    int64_t delta = (int64_t)(ob - *nb);
+    for (int i = 0; i < nv && rc == 0; i++) {
+        if (v[i].start < olo || v[i].end > ohi)
+            continue;
+        long x = inj_syscall(&in, SYS_mremap, v[i].start, v[i].end - v[i].start, v[i].end - v[i].start,
+                             MREMAP_MAYMOVE | MREMAP_FIXED, v[i].start + delta, 0);
+        if (x < 0)
+            rc = ck_err("move the new build to %#lx: mremap: %s", (unsigned long)(v[i].start + delta),
+                        x > -4096 ? strerror((int)-x) : ck_strerror());
+    }
+    free(v);
+    /* auxv: after argc, argv[] NULL, envp[] NULL on the initial stack */
+    uint64_t sp = r.rsp, w, argc;
+    if (rc == 0 && pt_read(pid, sp, &argc, 8) == 0) {
+        uint64_t a = sp + 8 * (argc + 2);
+        for (int k = 0; k < 100000 && pt_read(pid, a, &w, 8) == 0 && w; k++)
+            a += 8;
+        a += 8;
+        for (int k = 0; k < 64 && rc == 0; k++, a += 16) {
+            uint64_t av[2];
+            if (pt_read(pid, a, av, 16) < 0 || av[0] == AT_NULL)
+                break;
+            if (av[0] == AT_PHDR || av[0] == AT_ENTRY) {
+                av[1] += delta;
+                rc = pt_write(pid, a + 8, &av[1], 8);
+            }
+        }
+    }
+    if (inj_end(&in, 1) < 0 && rc == 0)
+        rc = -1;
+    if (rc == 0)
+        *nb = ob;
+    return rc;
+}
+
 /* Starts BINARY under ptrace and runs it to main, so the C library has set itself up
- * (TLS, IRELATIVE-resolved string functions) for this binary before we overwrite its state. */
-static pid_t start_new(struct plan *pl, const char *binary)
+ * (TLS, IRELATIVE-resolved string functions) for this binary before we overwrite its state.
+ * *NB is where it was loaded; a position-independent build that the kernel placed over saved
+ * memory is started again (address space layout randomisation picks another place). */
+static pid_t start_new(struct plan *pl, const char *binary, uint64_t *nb)
 {
     const struct esym *mainsym = elf_sym_named(&pl->n, "main");
     if (!mainsym)
         return ck_err("%s has no symbol 'main'", binary);
-    pid_t pid = fork();
-    if (pid < 0)
-        return ck_errno("fork");
-    if (pid == 0) {
-        setsid();
-        ptrace(PTRACE_TRACEME, 0, 0, 0);
-        char *argv[] = {(char *)binary, NULL};
-        execv(binary, argv);
-        _exit(127);
-    }
-    int st;
-    if (pt_wait(pid, &st) < 0 || !WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP) {
+    for (int attempt = 0;; attempt++) {
+        pid_t pid = fork();
+        if (pid < 0)
+            return ck_errno("fork");
+        if (pid == 0) {
+            setsid();
+            ptrace(PTRACE_TRACEME, 0, 0, 0);
+            /* The new build's ld.so must find the very library files the checkpointed process
+             * mapped (it may have had LD_LIBRARY_PATH): their directories come first. */
+            char *dirs = ck_xmalloc(1);
+            size_t dl = 0;
+            dirs[0] = 0;
+            for (size_t i = 0; i < pl->img.nrec; i++) {
+                const struct ck_lib *l = pl->img.recs[i].data;
+                const char *sl;
+                if (pl->img.recs[i].type != CK_REC_LIB || !l->is_elf || !(sl = strrchr(l->path, '/')))
+                    continue;
+                dirs = ck_xrealloc(dirs, dl + (sl - l->path) + 2);
+                dl += sprintf(dirs + dl, "%s%.*s", dl ? ":" : "", (int)(sl - l->path), l->path);
+            }
+            const char *old = getenv("LD_LIBRARY_PATH");
+            if (dl) {
+                char *v = ck_xmalloc(dl + (old ? strlen(old) : 0) + 2);
+                sprintf(v, "%s%s%s", dirs, old ? ":" : "", old ? old : "");
+                setenv("LD_LIBRARY_PATH", v, 1);
+            }
+            char *argv[] = {(char *)binary, NULL};
+            execv(binary, argv);
+            _exit(127);
+        }
+        int st;
+        if (pt_wait(pid, &st) < 0 || !WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            return ck_err("cannot start %s", binary);
+        }
+        ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_EXITKILL);
+        *nb = 0;
+        if (!pl->n.is_exec && (exe_bias(pid, pl->n.entry, nb) < 0 || move_exe(pid, pl, nb) < 0))
+            goto fail;
+        uint64_t lo = *nb + pl->n.dy.load_lo, hi = lo + pl->n.dy.span;
+        int clash = 0;
+        for (size_t i = 0; i < pl->img.nrec && !clash && !pl->n.is_exec; i++) {
+            const struct ck_mem *m = mem_of(&pl->img.recs[i]);
+            clash = m && !(m->kind == CK_MEM_BINRW && pl->dyn) && m->start < hi && lo < m->end;
+        }
+        if (clash) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            if (attempt < 16)
+                continue;
+            return ck_err("%s is always loaded over memory of the checkpointed process (%#lx)", binary, (unsigned long)lo);
+        }
+        uint64_t at = mainsym->addr + *nb;
+        errno = 0;
+        long orig = ptrace(PTRACE_PEEKTEXT, pid, at, 0);
+        long bp = (orig & ~0xffL) | 0xcc;
+        if (errno || ptrace(PTRACE_POKETEXT, pid, at, bp) < 0 || ptrace(PTRACE_CONT, pid, 0, 0) < 0)
+            goto fail;
+        if (pt_wait(pid, &st) < 0 || !WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP)
+            goto fail;
+        struct user_regs_struct r;
+        if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0 || r.rip != at + 1)
+            goto fail;
+        r.rip = at;
+        if (ptrace(PTRACE_SETREGS, pid, 0, &r) < 0 || ptrace(PTRACE_POKETEXT, pid, at, orig) < 0)
+            goto fail;
+        return pid;
+    fail:
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
-        return ck_err("cannot start %s", binary);
+        return ck_err("%s did not reach main under ptrace", binary);
     }
-    ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_EXITKILL);
-    errno = 0;
-    long orig = ptrace(PTRACE_PEEKTEXT, pid, mainsym->addr, 0);
-    long bp = (orig & ~0xffL) | 0xcc;
-    if (errno || ptrace(PTRACE_POKETEXT, pid, mainsym->addr, bp) < 0 || ptrace(PTRACE_CONT, pid, 0, 0) < 0)
-        goto fail;
-    if (pt_wait(pid, &st) < 0 || !WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP)
-        goto fail;
-    struct user_regs_struct r;
-    if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0 || r.rip != mainsym->addr + 1)
-        goto fail;
-    r.rip = mainsym->addr;
-    if (ptrace(PTRACE_SETREGS, pid, 0, &r) < 0 || ptrace(PTRACE_POKETEXT, pid, mainsym->addr, orig) < 0)
-        goto fail;
-    return pid;
-fail:
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return ck_err("%s did not reach main under ptrace", binary);
 }
 
 static int sys(struct inj *in, long r, const char *what)
@@ -405,6 +595,119 @@ static long open_image_in(struct inj *in, struct plan *pl)
     return fd;
 }
 
+/* The saved bytes as checkpointed (before any translation): what ld.so's records really held. */
+static const uint8_t *rd_cb(void *ctx, uint64_t addr, size_t len)
+{
+    struct plan *pl = ctx;
+    for (size_t i = 0; i < pl->img.nrec; i++) {
+        const struct ck_mem *m = mem_of(&pl->img.recs[i]);
+        if (m && !(m->flags & CK_MEMF_NODATA) && addr >= m->start && addr + len <= m->end)
+            return mem_bytes(&pl->img.recs[i]) + (addr - m->start);
+    }
+    return NULL;
+}
+static uint8_t *wr_cb(void *ctx, uint64_t addr, size_t len) { return img_addr_w(ctx, addr, len); }
+
+struct callctx {
+    struct inj *in;
+    struct plan *pl;
+};
+
+static uint64_t call_cb(void *ctx, uint64_t fn)
+{
+    struct callctx *c = ctx;
+    uint64_t hwcap = 0;
+    proc_auxv(c->in->pid, AT_HWCAP, &hwcap);
+    long r = inj_call(c->in, fn, hwcap, c->pl->p->regs.fs_base);
+    return r == -1 ? 0 : (uint64_t)r;
+}
+
+/* Maps an unmodified private file mapping again (its identity was verified in load_plan). */
+static int map_file(struct inj *in, const struct ck_mem *m)
+{
+    unsigned long pth = inj_put(in, 0, m->name, strlen(m->name) + 1);
+    long fd = pth ? inj_syscall(in, SYS_open, pth, O_RDONLY | O_CLOEXEC, 0, 0, 0, 0) : -1;
+    if (!pth || sys(in, fd, "open mapped file") < 0)
+        return ck_err("%s: %s", m->name, ck_strerror());
+    long r = inj_syscall(in, SYS_mmap, m->start, m->end - m->start, m->prot, MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd,
+                         m->file_off);
+    inj_syscall(in, SYS_close, fd, 0, 0, 0, 0, 0);
+    if (sys(in, r, "map file") < 0)
+        return ck_err("%s at %#lx: %s", m->name, (unsigned long)m->start, ck_strerror());
+    if ((uint64_t)r != m->start)
+        return ck_err("mmap placed %s at %#lx", m->name, (unsigned long)r);
+    return 0;
+}
+
+/* The new executable's writable segment (relro included) of a dynamically linked restore: the new
+ * process's own (freshly relocated by ld.so) with the saved data laid over it (whole when the
+ * layout is the same, object by object when not), then every GOT slot resolved in the
+ * checkpointed process's libraries. Written last, once those libraries are in place. */
+static int restore_exe_data(struct inj *in, struct plan *pl, struct restore_stats *st)
+{
+    uint64_t lo = pl->n.dy.rw_lo, len = pl->n.dy.rw_hi - pl->n.dy.rw_lo;
+    if (!len)
+        return 0;
+    uint8_t *buf = ck_xmalloc(len);
+    int rc = -1, n = 0;
+    struct ld_scope sc = {0};
+    if (pt_read(in->pid, pl->nb + lo, buf, len) < 0)
+        goto out;
+    if (pl->d.rw_same) {
+        for (size_t i = 0; i < pl->img.nrec; i++) {
+            const struct ck_mem *m = mem_of(&pl->img.recs[i]);
+            if (!m || m->kind != CK_MEM_BINRW || (m->flags & CK_MEMF_NODATA))
+                continue;
+            const uint8_t *src = pl->bufs[i] ? pl->bufs[i] : mem_bytes(&pl->img.recs[i]);
+            for (uint64_t a = m->start; a < m->end; a += CK_PAGE) {
+                uint64_t link = a - pl->ob;
+                if (link >= lo && link + CK_PAGE <= lo + len)
+                    memcpy(buf + (link - lo), src + (a - m->start), CK_PAGE);
+            }
+        }
+    } else {
+        for (size_t i = 0; i < pl->o.nsym; i++) {
+            const struct esym *s = &pl->o.syms[i];
+            if (s->type != STT_OBJECT || !s->size || s->addr + pl->ob < pl->old_rw_lo || s->addr + pl->ob >= pl->old_rw_hi)
+                continue;
+            const struct esym *t = elf_sym_named(&pl->n, s->name);
+            const uint8_t *src = img_addr(pl, s->addr + pl->ob, s->size);
+            if (!t || !src || t->size != s->size || t->addr < lo || t->addr + t->size > lo + len)
+                continue;
+            memcpy(buf + (t->addr - lo), src, s->size);
+        }
+    }
+    if (ld_scope(&pl->exe, &pl->img, rd_cb, pl, &sc) < 0)
+        goto out;
+    struct callctx cc = {in, pl};
+    if (ld_fix_got(&pl->n.dy, pl->nb, &sc, buf, lo, len, call_cb, &cc, &n) < 0)
+        goto out;
+    ck_info("resolved %d GOT slots of the new build in %zu libraries", n, sc.n);
+    /* Page by page: relro pages are read-only (written through ptrace), the rest writable. */
+    struct vma *v;
+    int nv = maps_read(in->pid, &v);
+    if (nv < 0)
+        goto out;
+    for (uint64_t off = 0; off < len; off += CK_PAGE) {
+        uint64_t a = pl->nb + lo + off;
+        int ro = 0;
+        for (int i = 0; i < nv; i++)
+            if (a >= v[i].start && a < v[i].end)
+                ro = !(v[i].prot & PROT_WRITE);
+        if ((ro ? pt_write(in->pid, a, buf + off, CK_PAGE) : mem_put(in->pid, a, buf + off, CK_PAGE)) < 0) {
+            free(v);
+            goto out;
+        }
+    }
+    free(v);
+    st->mem_bytes += len;
+    rc = 0;
+out:
+    ld_scope_free(&sc);
+    free(buf);
+    return rc;
+}
+
 static int restore_memory(struct inj *in, struct plan *pl, struct restore_stats *st)
 {
     pid_t pid = in->pid;
@@ -417,12 +720,13 @@ static int restore_memory(struct inj *in, struct plan *pl, struct restore_stats 
     uint8_t *newrw = NULL;
     uint64_t nrw_lo = UINT64_MAX, nrw_hi = 0;
     uint64_t exe_ino = 0;
+    struct ld_new nw = {0};
+    struct dynelf ldso = {.fd = -1};
     {
-        char link[64];
-        snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
         struct vma *e = NULL;
+        uint64_t entry = pl->n.entry + pl->nb;
         for (int i = 0; i < nv; i++)
-            if (v[i].inode && v[i].name[0] == '/' && v[i].start <= pl->n.entry && pl->n.entry < v[i].end)
+            if (v[i].inode && v[i].name[0] == '/' && v[i].start <= entry && entry < v[i].end)
                 e = &v[i];
         if (!e) {
             ck_err("cannot find the binary's text in the new process");
@@ -434,13 +738,24 @@ static int restore_memory(struct inj *in, struct plan *pl, struct restore_stats 
     for (int i = 0; i < nv; i++)
         if (v[i].inode == exe_ino)
             exe = v[i].name;
+    if (pl->dyn) {
+        /* ld.so's record of the executable: taken from the new process before its ld.so goes. */
+        int np = 0;
+        if (dynelf_load(&ldso, pl->n.dy.interp) < 0 || ld_read_new(pid, &ldso, &nw) < 0)
+            goto out;
+        struct ld_span os = {pl->ob + pl->o.dy.load_lo, pl->ob + pl->o.dy.load_lo + pl->o.dy.span};
+        struct ld_span ns = {pl->nb + pl->n.dy.load_lo, pl->nb + pl->n.dy.load_lo + pl->n.dy.span};
+        if (ld_patch(&nw, &pl->exe, &ldso, &pl->o.dy, &pl->n.dy, os, ns, rd_cb, wr_cb, pl, &np) < 0)
+            goto out;
+        ck_info("dynamic linker: %d words about the executable updated", np);
+    }
     /* Relocated data: start from the new binary's freshly initialised data, then carry objects over. */
     for (int i = 0; i < nv; i++)
         if (mem_classify(&v[i], i ? &v[i - 1] : NULL, exe, exe_ino) == CK_MEM_BINRW) {
             if (v[i].start < nrw_lo) nrw_lo = v[i].start;
             if (v[i].end > nrw_hi) nrw_hi = v[i].end;
         }
-    if (!pl->d.rw_same) {
+    if (!pl->d.rw_same && !pl->dyn) {
         if (nrw_lo >= nrw_hi) {
             ck_err("new process has no writable data segment");
             goto out;
@@ -466,11 +781,14 @@ static int restore_memory(struct inj *in, struct plan *pl, struct restore_stats 
     if (rptr && sys(in, inj_syscall(in, SYS_rseq, rptr, rsize, 1 /* RSEQ_FLAG_UNREGISTER */, rsig, 0, 0),
                     "unregister rseq") < 0)
         goto out;
-    /* Clear out everything but the new binary's code/read-only data, the kernel's mappings and scratch. */
+    /* Clear out everything but the new binary's code/read-only data, the kernel's mappings and
+     * scratch; a dynamically linked build keeps its data too (restore_exe_data rewrites it). */
     for (int i = 0; i < nv; i++) {
-        int keep = (v[i].inode == exe_ino && !(v[i].prot & PROT_WRITE)) || v[i].name[0] == '[' ? 1 : 0;
+        int keep = (v[i].inode == exe_ino && (pl->dyn || !(v[i].prot & PROT_WRITE))) || v[i].name[0] == '[' ? 1 : 0;
         if (!strcmp(v[i].name, "[heap]") || !strcmp(v[i].name, "[stack]") || !strncmp(v[i].name, "[anon", 5))
             keep = 0;
+        if (pl->dyn && mem_classify(&v[i], i ? &v[i - 1] : NULL, exe, exe_ino) == CK_MEM_BINRW)
+            keep = 1;
         if (v[i].start == in->scratch)
             keep = 1;
         if (keep)
@@ -496,8 +814,13 @@ static int restore_memory(struct inj *in, struct plan *pl, struct restore_stats 
     /* Saved regions. */
     for (size_t i = 0; i < pl->img.nrec; i++) {
         const struct ck_mem *m = mem_of(&pl->img.recs[i]);
-        if (!m || (m->kind == CK_MEM_BINRW && !pl->d.rw_same))
+        if (!m || (m->kind == CK_MEM_BINRW && (!pl->d.rw_same || pl->dyn)))
             continue;
+        if (m->flags & CK_MEMF_FILEMAP) {
+            if (map_file(in, m) < 0)
+                goto out;
+            continue;
+        }
         if (m->kind == CK_MEM_SHFILE) {
             unsigned long pth = inj_put(in, 0, m->name, strlen(m->name) + 1);
             long fd = pth ? inj_syscall(in, SYS_open, pth, (m->prot & PROT_WRITE) ? O_RDWR : O_RDONLY, 0, 0, 0, 0) : -1;
@@ -534,17 +857,21 @@ static int restore_memory(struct inj *in, struct plan *pl, struct restore_stats 
         if (sys(in, inj_syscall(in, SYS_mprotect, m->start, m->end - m->start, m->prot, 0, 0, 0), "mprotect") < 0)
             goto out;
     }
-    if (!pl->d.rw_same) {
+    if (!pl->d.rw_same && !pl->dyn) {
         /* Not translated again: carried objects were translated with the rest of memory,
          * the fresh parts already hold new-binary addresses. */
         if (map_region(in, nrw_lo, nrw_hi, PROT_READ | PROT_WRITE, 0) < 0 || mem_put(pid, nrw_lo, newrw, nrw_hi - nrw_lo) < 0)
             goto out;
         st->mem_bytes += nrw_hi - nrw_lo;
     }
+    if (pl->dyn && restore_exe_data(in, pl, st) < 0)
+        goto out;
     rc = 0;
 out:
     if (imgfd >= 0)
         inj_syscall(in, SYS_close, imgfd, 0, 0, 0, 0, 0);
+    ld_free_new(&nw);
+    dynelf_free(&ldso);
     free(newrw);
     free(v);
     return rc;
@@ -623,7 +950,8 @@ int ck_restore(const struct restore_opts *o, pid_t *newpid, struct restore_stats
     int rc = -1, *socks = NULL, frozen[256], nfrozen = 0, old_stopped = 0;
     pid_t pid = -1;
     pl.copy = o->copy;
-    if (make_plan(&pl, o, st) < 0)
+    uint64_t nb = 0;
+    if (load_plan(&pl, o) < 0)
         goto out;
     int ntcp = 0;
     for (size_t k = 0; k < pl.img.nrec; k++) {
@@ -650,23 +978,30 @@ int ck_restore(const struct restore_opts *o, pid_t *newpid, struct restore_stats
         goto out;
     }
     if (o->check_only) {
-        rc = 0;
+        /* Checked as if the new build were loaded where the old one was. */
+        rc = make_plan(&pl, o, st, pl.ob);
         goto out;
     }
-    ck_phase("restore: plan");
-    pid = start_new(&pl, o->binary);
+    /* A fixed-address build's place is known: everything is checked before a process starts.
+     * A PIE's translation needs the address it got (usually the old one, see move_exe). */
+    if (pl.n.is_exec && make_plan(&pl, o, st, 0) < 0)
+        goto out;
+    pid = start_new(&pl, o->binary, &nb);
     if (pid < 0)
         goto out;
     ck_phase("restore: start new");
+    if (!pl.n.is_exec && make_plan(&pl, o, st, nb) < 0)
+        goto out;
+    ck_phase("restore: plan");
     if (alive) {
         if (take_over(&pl, frozen, &nfrozen) < 0)
             goto out;
         old_stopped = 1;
     }
     struct inj in;
-    if (inj_begin(&in, pid, elf_sym_named(&pl.n, "main")->addr) < 0)
+    if (inj_begin(&in, pid, elf_sym_named(&pl.n, "main")->addr + nb) < 0)
         goto out;
-    if (inj_scratch(&in, CK_PAGE) < 0 || restore_memory(&in, &pl, st) < 0 || set_brk(&in, &pl) < 0)
+    if (inj_scratch(&in, 16 * CK_PAGE) < 0 || restore_memory(&in, &pl, st) < 0 || set_brk(&in, &pl) < 0)
         goto out;
     ck_phase("restore: memory");
     if (pl.p->rseq_ptr &&

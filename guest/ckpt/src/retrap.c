@@ -3,8 +3,10 @@
 #include "elfbin.h"
 #include "image.h"
 #include "inject.h"
+#include "libs.h"
 #include "prefill.h"
 #include "util.h"
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -27,6 +29,7 @@ struct watch {
     pid_t pid;
     const struct watch_opts *o;
     struct elfbin bin;
+    uint64_t bias;         /* load bias of a position-independent executable */
     char *fname[MAXF];
     uint64_t fentry[MAXF];
     int nf;
@@ -95,14 +98,14 @@ static int func_add(struct watch *w, const char *name)
         return ck_err("no function named '%s' in %s", name, w->bin.path);
     if (w->nf == MAXF)
         return ck_err("too many functions");
-    struct bp *b = bp_get(w, s->addr);
+    struct bp *b = bp_get(w, s->addr + w->bias);
     if (!b)
         return -1;
     b->entry_of = w->nf;
     w->fname[w->nf] = ck_xstrdup(name);
-    w->fentry[w->nf] = s->addr;
+    w->fentry[w->nf] = s->addr + w->bias;
     w->nf++;
-    printf("watching %s at %#lx\n", name, (unsigned long)s->addr);
+    printf("watching %s at %#lx\n", name, (unsigned long)(s->addr + w->bias));
     fflush(stdout);
     return 0;
 }
@@ -184,6 +187,8 @@ static int step_over(struct watch *w, uint64_t addr, int *pending_sig)
     return b ? poke_byte(w->pid, addr, 0xcc, NULL) : 0;
 }
 
+static int bps_write(struct watch *w, pid_t pid, int undo);
+
 static int handle_trap(struct watch *w, int *pending_sig, int *is_ours)
 {
     struct user_regs_struct r;
@@ -205,7 +210,14 @@ static int handle_trap(struct watch *w, int *pending_sig, int *is_ours)
             w->pend[k] = w->pend[--w->npend];
             b->rets--;
             struct dump_stats ds;
-            if (ck_dump_stopped(w->pid, w->o->dir, w->fname[f], w->o->no_spare ? CK_DUMP_NO_SPARE : 0, &ds) < 0) {
+            /* The image must hold the program's bytes, not our int3s: a return address in a
+             * shared library puts one into library text, which is saved (a written page). */
+            int dr = bps_write(w, w->pid, 1);
+            if (dr == 0)
+                dr = ck_dump_stopped(w->pid, w->o->dir, w->fname[f], w->o->no_spare ? CK_DUMP_NO_SPARE : 0, &ds);
+            if (bps_write(w, w->pid, 0) < 0)
+                return -1;
+            if (dr < 0) {
                 fprintf(stderr, "ckpt: checkpoint after %s failed: %s\n", w->fname[f], ck_strerror());
             } else {
                 w->count++;
@@ -249,6 +261,70 @@ static int handle_trap(struct watch *w, int *pending_sig, int *is_ours)
     return step_over(w, addr, pending_sig);
 }
 
+/* Writes every breakpoint's original byte (UNDO) or int3 (!UNDO) into PID's memory: a forked
+ * child gets its own copy of the parent's breakpoints, a vfork child shares them. */
+static int bps_write(struct watch *w, pid_t pid, int undo)
+{
+    int rc = 0;
+    for (int i = 0; i < w->nbp; i++)
+        if (poke_byte(pid, w->bps[i].addr, undo ? w->bps[i].orig : 0xcc, NULL) < 0)
+            rc = -1;
+    return rc;
+}
+
+/* A new task reported by a fork/vfork/clone event: waits for its first stop, and for a forked
+ * child removes the inherited breakpoints; the task is then let go (detached). */
+static int release_child(struct watch *w, pid_t child, int forked)
+{
+    int st;
+    if (pt_wait(child, &st) < 0)
+        return -1;
+    int rc = 0;
+    if (WIFSTOPPED(st) && forked)
+        rc = bps_write(w, child, 1);
+    if (WIFSTOPPED(st) && ptrace(PTRACE_DETACH, child, 0, 0) < 0)
+        rc = ck_errno("detach from %d", (int)child);
+    return rc;
+}
+
+/* Handles a fork/vfork/clone/exec event stop of the watched process. Returns 0 to go on
+ * watching, 1 when the watch ends (a new program executed), -1 when it must end with an error
+ * (a thread was started; the reason is recorded). */
+static int handle_event(struct watch *w, int ev)
+{
+    unsigned long msg = 0;
+    ptrace(PTRACE_GETEVENTMSG, w->pid, 0, &msg);
+    switch (ev) {
+    case PTRACE_EVENT_FORK:
+        if (release_child(w, (pid_t)msg, 1) < 0)
+            fprintf(stderr, "ckpt: forked child %lu: %s\n", msg, ck_strerror());
+        return 0;
+    case PTRACE_EVENT_VFORK:
+        /* The child runs in our memory until it execs or exits (the parent waits): take the
+         * breakpoints out meanwhile, put them back at VFORK_DONE. */
+        if (bps_write(w, w->pid, 1) < 0 || release_child(w, (pid_t)msg, 0) < 0)
+            fprintf(stderr, "ckpt: vfork child %lu: %s\n", msg, ck_strerror());
+        return 0;
+    case PTRACE_EVENT_VFORK_DONE:
+        if (bps_write(w, w->pid, 0) < 0)
+            fprintf(stderr, "ckpt: re-arming after vfork: %s\n", ck_strerror());
+        return 0;
+    case PTRACE_EVENT_CLONE:
+        /* A thread shares the breakpoints; ckpt checkpoints single-threaded processes only. */
+        bps_write(w, w->pid, 1);
+        w->nbp = 0;
+        release_child(w, (pid_t)msg, 0);
+        return ck_err("process %d started a thread (%lu): ckpt checkpoints single-threaded processes only; "
+                      "watch ended, breakpoints removed", (int)w->pid, msg);
+    case PTRACE_EVENT_EXEC:
+        w->nbp = 0; /* gone with the old program */
+        w->npend = 0;
+        printf("process %d executed a new program: watch ended\n", (int)w->pid);
+        return 1;
+    }
+    return 0;
+}
+
 static void run_cmd(struct watch *w, char *line, int *quit)
 {
     char *nl = strchr(line, '\n');
@@ -282,8 +358,23 @@ int watch_run(const struct watch_opts *o)
     w.o = o;
     char exe[64];
     snprintf(exe, sizeof exe, "/proc/%d/exe", (int)o->pid);
-    if (elf_load(&w.bin, exe) < 0)
+    if (ck_precheck(o->pid) < 0 || elf_load(&w.bin, exe) < 0 || exe_bias(o->pid, w.bin.entry, &w.bias) < 0)
         return -1;
+    /* Unknown names are refused before the process is touched. */
+    char *names = ck_xstrdup(o->funcs);
+    for (char *save, *t = strtok_r(names, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        const struct esym *s = elf_sym_named(&w.bin, t);
+        if (!s || s->type != STT_FUNC) {
+            char real[1024];
+            ssize_t n = readlink(exe, real, sizeof real - 1);
+            real[n > 0 ? n : 0] = 0;
+            ck_err("no function named '%s' in %s; nothing was changed in process %d", t, n > 0 ? real : exe, (int)o->pid);
+            free(names);
+            elf_free(&w.bin);
+            return -1;
+        }
+    }
+    free(names);
     mkdir(o->dir, 0700);
     char ctl[4200];
     snprintf(ctl, sizeof ctl, "%s/control", o->dir);
@@ -302,6 +393,14 @@ int watch_run(const struct watch_opts *o)
     int sfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
     if (pt_attach_stop(o->pid) < 0)
         return -1;
+    /* Children and new programs must never meet our int3s untraced (they would die of SIGTRAP). */
+    if (ptrace(PTRACE_SETOPTIONS, o->pid, 0, PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
+                                                   PTRACE_O_TRACEEXEC | PTRACE_O_TRACEVFORKDONE) < 0) {
+        int e = errno;
+        ptrace(PTRACE_DETACH, o->pid, 0, 0);
+        errno = e;
+        return ck_errno("set trace options on %d", (int)o->pid);
+    }
     int rc = 0, quit = 0, stopped = 1, pending_sig = 0, exited = 0;
     char *list = ck_xstrdup(o->funcs);
     for (char *save, *t = strtok_r(list, ",", &save); t && rc == 0; t = strtok_r(NULL, ",", &save))
@@ -379,8 +478,14 @@ int watch_run(const struct watch_opts *o)
             }
             continue;
         }
-        if (ev)
+        if (ev) {
+            int r = handle_event(&w, ev);
+            if (r < 0)
+                rc = -1;
+            if (r)
+                quit = 1;
             continue;
+        }
         if (sig == SIGTRAP) {
             int ours = 0;
             if (handle_trap(&w, &pending_sig, &ours) < 0) {
@@ -409,7 +514,9 @@ detach:
             while (pt_wait(o->pid, &st) == 0 && WIFSTOPPED(st)) {
                 if ((st >> 16) == PTRACE_EVENT_STOP)
                     break;
-                if (WSTOPSIG(st) == SIGTRAP) {
+                if (st >> 16) {
+                    handle_event(&w, st >> 16);
+                } else if (WSTOPSIG(st) == SIGTRAP) {
                     int ours = 0;
                     handle_trap(&w, &pending_sig, &ours);
                     if (!ours)

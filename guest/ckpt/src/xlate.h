@@ -15,7 +15,9 @@ struct xlate_stats {
 
 /* Translates one word; returns 1 if it was rewritten. */
 int xlate_word(struct bindiff *d, uint64_t *w, uint64_t guard, int have_guard, struct xlate_stats *st);
-/* Translates every aligned word of BUF (mapped at START) from address FROM on. */
-void xlate_region(struct bindiff *d, uint64_t start, void *buf, size_t len, uint64_t from, uint64_t guard,
-                  int have_guard, struct xlate_stats *st);
+/* Translates every aligned word of SRC (mapped at START) from address FROM on; the first word
+ * that changes asks WRITABLE(CTX) for a writable copy of SRC (which may be SRC itself), so a
+ * region with nothing to translate is never copied. */
+void xlate_region(struct bindiff *d, uint64_t start, const void *src, size_t len, uint64_t from, uint64_t guard,
+                  int have_guard, struct xlate_stats *st, void *(*writable)(void *ctx), void *ctx);
 #endif

@@ -4,7 +4,13 @@
  *   V2_LOOP     run_steps() changed (on the stack at the checkpoint: restore must refuse)
  *   V2_NEWVAR   like V2_REPORT plus a new data object (data layout moves)
  *   V2_RESIZE   a data object changes size (restore must refuse)
+ *   V2_EXPORTS  with V2_REPORT, 40 more exported functions (with -rdynamic: the .gnu.hash of
+ *               the executable changes shape); report looks one up with dlsym, which reads
+ *               the dynamic linker's record of the executable
  * Usage: compute WORKDIR STEPS   (writes WORKDIR/out.txt progress and WORKDIR/final.txt) */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem; also when built with plain `gcc -O2 -g` */
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +29,14 @@ static unsigned long (*mixer)(unsigned long, unsigned long);
 static char banner[48] = "compute v2 with a new data object";
 #endif
 
+#ifdef V2_EXPORTS
+#include <dlfcn.h>
+/* 40 more exported functions (built with -rdynamic): the update's .gnu.hash has another shape */
+#define X(n) void exported_##n(void); void exported_##n(void) {}
+#define X8(a) X(a##0) X(a##1) X(a##2) X(a##3) X(a##4) X(a##5) X(a##6) X(a##7)
+X8(1) X8(2) X8(3) X8(4) X8(5)
+#endif
+
 __attribute__((noinline)) static void report(FILE *f, unsigned long h, long steps)
 {
 #ifdef V2_REPORT
@@ -30,6 +44,9 @@ __attribute__((noinline)) static void report(FILE *f, unsigned long h, long step
             "the updated build printed this");
 #ifdef V2_NEWVAR
     fprintf(f, "%s\n", banner);
+#endif
+#ifdef V2_EXPORTS
+    fprintf(f, "dlsym %s\n", dlsym(RTLD_DEFAULT, "exported_37") == (void *)exported_37 ? "ok" : "wrong");
 #endif
 #else
     fprintf(f, "result %016lx steps %ld usr1 %d\n", h, steps, (int)usr1_count);

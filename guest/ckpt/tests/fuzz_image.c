@@ -218,6 +218,26 @@ static int make_seeds(const char *dir)
     bt.family = 12345;
     base(&s, WITH_TCP, &p, &m, &bt, 16);
     rc |= finish(&s, dir, "bad-tcp-family");
+    /* the executable and mapped-file records of a dynamically linked process */
+    struct ck_exe e = {.bias = 0x555555554000, .flags = CK_EXE_PIE | CK_EXE_DYNAMIC, .build_id_len = 20};
+    strcpy(e.interp, "/lib64/ld-linux-x86-64.so.2");
+    struct ck_lib l = {.base = 0x7f0000000000, .is_elf = 1, .build_id_len = 20};
+    strcpy(l.path, "/usr/lib/x86_64-linux-gnu/libz.so.1.2.13");
+    strcpy(l.soname, "libz.so.1");
+    base(&s, WITH_MEM, &p, &m, &t, 16);
+    record(&s, CK_REC_EXE, &e, sizeof e, 8);
+    record(&s, CK_REC_LIB, &l, sizeof l, 8);
+    rc |= finish(&s, dir, "ok-exe-lib");
+    struct ck_lib bl = l;
+    memset(bl.path, 'p', sizeof bl.path);
+    base(&s, 0, &p, &m, &t, 16);
+    record(&s, CK_REC_LIB, &bl, sizeof bl, 8);
+    rc |= finish(&s, dir, "bad-unterminated-lib-path");
+    struct ck_exe be = e;
+    be.build_id_len = 200; /* longer than its field */
+    base(&s, 0, &p, &m, &t, 16);
+    record(&s, CK_REC_EXE, &be, sizeof be, 8);
+    rc |= finish(&s, dir, "bad-exe-build-id-length");
     return rc;
 }
 

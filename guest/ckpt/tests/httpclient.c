@@ -1,6 +1,9 @@
 /* Test client: one keep-alive connection to 127.0.0.1:PORT. Sends GET PATH1,
  * prints the response, waits until GOFILE exists, then sends PATH2 and PATH3 on
  * the same connection and prints those responses. Exit 3 if the connection drops. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem; also when built with plain `gcc -O2 -g` */
+#endif
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>

@@ -1,6 +1,9 @@
 /* Test program: an HTTP/1.1 keep-alive file server with a directory-traversal
  * bug (the paper's demonstration). -DFIXED builds the fixed handler.
  * Usage: httpd DOCROOT PORTFILE   (listens on 127.0.0.1, ephemeral port) */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem; also when built with plain `gcc -O2 -g` */
+#endif
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "commands.h"
+#include "proctree.h"
 #include "shmview.h"
 
 enum { ST_UNUSED, ST_CALLING, ST_RUNNING };
@@ -68,19 +69,11 @@ static const char *obj_short(struct pt_header *h, uint32_t i)
 	return i < atomic_load(&h->nobjs) ? pt_basename(h->objs[i].origin) : "?";
 }
 
-int cmd_status(int argc, char **argv)
+/* Prints the status block of one process; 1 if it is not (or no longer) tracked. */
+static int status_one(const char *pid_arg, int show_binds)
 {
-	int show_binds = 0, i = 1;
-	if (i < argc && strcmp(argv[i], "-b") == 0) {
-		show_binds = 1;
-		i++;
-	}
-	if (i != argc - 1) {
-		fprintf(stderr, "usage: parttrack status [-b] PID\n");
-		return 2;
-	}
 	int pid;
-	struct pt_header *h = pt_view_open(argv[i], 0, &pid);
+	struct pt_header *h = pt_view_open(pid_arg, 0, &pid);
 	if (!h)
 		return 1;
 	uint32_t nobj = atomic_load(&h->nobjs), nb = atomic_load(&h->nbinds);
@@ -119,8 +112,9 @@ int cmd_status(int argc, char **argv)
 		nthr++;
 	}
 	static const char *const mode[] = { "fast", "fenced", "syscall" };
-	printf("process %d exe=%s mode=%s swaps=%u objects=%u bindings=%u threads=%d\n", pid, h->exe,
-	       h->mode < 3 ? mode[h->mode] : "?", atomic_load(&h->swaps), nobj, nb, nthr);
+	printf("process %d exe=%s mode=%s swaps=%u objects=%u bindings=%u threads=%d ppid=%d\n", pid,
+	       h->exe, h->mode < 3 ? mode[h->mode] : "?", atomic_load(&h->swaps), nobj, nb, nthr,
+	       pt_proc_ppid(pid));
 	for (uint32_t o = 0; o < nobj; o++) {
 		struct pt_obj *ob = &h->objs[o];
 		uint64_t in = 0, rin = 0, out = 0;
@@ -184,5 +178,38 @@ int cmd_status(int argc, char **argv)
 	free(calls);
 	free(rets);
 	pt_view_close(h);
+	return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	int show_binds = 0, tree = 0, i = 1;
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (strcmp(argv[i], "-b") == 0)
+			show_binds = 1;
+		else if (strcmp(argv[i], "-r") == 0)
+			tree = 1;
+		else
+			break;
+	}
+	if (i != argc - 1) {
+		fprintf(stderr, "usage: parttrack status [-b] [-r] PID\n");
+		return 2;
+	}
+	int rc = status_one(argv[i], show_binds);
+	if (rc || !tree)
+		return rc;
+	/* -r: then every tracked descendant, in tree order */
+	static int pids[4096], depth[4096];
+	int root = atoi(argv[i]), n = pt_tracked_pids(pids, 4096), k = 0;
+	for (int j = 0; j < n; j++)
+		if (pt_proc_is_ancestor(root, pids[j]))
+			pids[k++] = pids[j];
+	pt_tree_order(pids, depth, k);
+	for (int j = 0; j < k; j++) {
+		char arg[16];
+		snprintf(arg, sizeof arg, "%d", pids[j]);
+		status_one(arg, show_binds); /* one that exited meanwhile just says so */
+	}
 	return 0;
 }

@@ -2,6 +2,7 @@
  * request slot of the shared file and wait for its verdict. */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "commands.h"
+#include "proctree.h"
 #include "shmview.h"
 
 static uint64_t now_ms(void)
@@ -24,6 +26,14 @@ static void futex_wait_ms(_Atomic uint32_t *w, uint32_t val, int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 	syscall(SYS_futex, w, FUTEX_WAIT, val, &ts, NULL, 0);
+}
+
+/* The target died (a zombie maps nothing) or exec'ed an image that is not tracked. */
+static int target_gone(int pid)
+{
+	char path[128];
+	pt_shm_path(path, sizeof path, pid);
+	return (kill(pid, 0) < 0 && errno == ESRCH) || pt_proc_maps_file(pid, path) == 0;
 }
 
 int cmd_swap(int argc, char **argv)
@@ -64,6 +74,11 @@ int cmd_swap(int argc, char **argv)
 		uint32_t s = PT_REQ_IDLE;
 		if (atomic_compare_exchange_strong(&r->state, &s, PT_REQ_CLAIMED))
 			break;
+		if (target_gone(pid)) {
+			fprintf(stderr, "parttrack: process %d exited before the swap could start\n", pid);
+			pt_view_close(h);
+			return 1;
+		}
 		if (now_ms() - t0 > 10000 + timeout) {
 			fprintf(stderr, "parttrack: process %d is busy with another request\n", pid);
 			pt_view_close(h);
@@ -83,6 +98,11 @@ int cmd_swap(int argc, char **argv)
 	t0 = now_ms();
 	uint32_t s;
 	while ((s = atomic_load(&r->state)) != PT_REQ_DONE) {
+		if (target_gone(pid)) {
+			fprintf(stderr, "parttrack: process %d exited while the swap was pending\n", pid);
+			pt_view_close(h);
+			return 1;
+		}
 		if (now_ms() - t0 > timeout + 10000) {
 			fprintf(stderr, "parttrack: process %d did not answer (helper thread not running?)\n", pid);
 			uint32_t p = PT_REQ_PENDING;

@@ -7,9 +7,9 @@ static int usage(FILE *f)
 {
 	fprintf(f, "usage:\n"
 		   "  parttrack run [--mode fast|fenced|syscall] -- PROGRAM [ARGS...]\n"
-		   "  parttrack status [-b] PID\n"
+		   "  parttrack status [-b] [-r] PID\n"
 		   "  parttrack swap [-t TIMEOUT_MS] PID OLD_LIBRARY NEW_LIBRARY_FILE\n"
-		   "  parttrack list\n");
+		   "  parttrack list [-t]\n");
 	return f == stderr ? 2 : 0;
 }
 

@@ -14,12 +14,16 @@
 extern PT_HIDDEN int (*pt_real_pthread_create)(pthread_t *, const pthread_attr_t *,
 						void *(*)(void *), void *);
 
+static pthread_t agent_th;
+static int agent_running;
+static _Atomic int agent_stop;
+
 static void *agent_main(void *arg)
 {
 	(void)arg;
 	struct pt_request *r = &pt_hdr->req;
 	pthread_setname_np(pthread_self(), "parttrack");
-	for (;;) {
+	while (!atomic_load(&agent_stop)) {
 		uint32_t s = atomic_load(&r->state);
 		if (s == PT_REQ_PENDING) {
 			atomic_store(&r->state, PT_REQ_BUSY);
@@ -45,14 +49,30 @@ int pt_agent_start(void)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_t th;
-	pthread_attr_t a;
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	int rc = pt_real_pthread_create(&th, &a, agent_main, NULL);
-	pthread_attr_destroy(&a);
+	atomic_store(&agent_stop, 0);
+	/* joinable, so pt_agent_stop can wait until the kernel has let it go */
+	int rc = pt_real_pthread_create(&agent_th, NULL, agent_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	agent_running = rc == 0;
 	if (rc != 0)
 		pt_warn("cannot start helper thread; swaps will not be served");
 	return rc;
+}
+
+void pt_agent_stop(void)
+{
+	if (!agent_running)
+		return;
+	/* a swap waiting for threads gives up at once (nothing changes) */
+	atomic_fetch_add(&pt_fork_pending, 1);
+	atomic_store(&agent_stop, 1);
+	syscall(SYS_futex, &pt_hdr->req.state, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	pthread_join(agent_th, NULL);
+	atomic_fetch_sub(&pt_fork_pending, 1);
+	agent_running = 0;
+}
+
+void pt_agent_forget(void)
+{
+	agent_running = 0; /* after fork: the thread stayed in the parent */
 }

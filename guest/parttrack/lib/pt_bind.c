@@ -103,6 +103,28 @@ struct pt_binding *pt_bind_new(uint32_t ref, uint32_t def, const char *sym, cons
 	return b;
 }
 
+/* Only system calls and memcpy: we run in a fork child handler.  The stub
+ * memfd is MAP_SHARED, so without this a binding the child creates (after a
+ * dlopen) would overwrite a stub of its parent at the same index. */
+int pt_bind_after_fork(void)
+{
+	if (!stub_rw || stub_rw == stub_rx)
+		return 0; /* not mapped yet, or the private RWX fallback */
+	size_t len = (size_t)PT_MAX_BINDS * STUB_SIZE;
+	int fd = memfd_create("parttrack-stubs", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t used = (size_t)atomic_load(&pt_hdr->nbinds) * STUB_SIZE;
+	if (ftruncate(fd, (off_t)len) != 0 || pwrite(fd, stub_rw, used, 0) != (ssize_t)used ||
+	    mmap(stub_rx, len, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED ||
+	    mmap(stub_rw, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 int pt_bind_is_stub(const void *p)
 {
 	const unsigned char *c = p;

@@ -38,12 +38,17 @@ int pt_enter_slow_c(struct pt_binding *b, uint64_t slot)
 		t->untracked++;
 		return 0;
 	}
+	/* same order as the trampoline, for a signal handler that makes tracked
+	 * calls while we are here: slot, depth, slot again, then the rest */
 	struct pt_frame *f = &t->frames[d];
+	f->sp = slot;
+	atomic_signal_fence(memory_order_seq_cst);
+	atomic_store((_Atomic uint32_t *)&t->depth, d + 1);
+	atomic_signal_fence(memory_order_seq_cst);
 	f->sp = slot;
 	f->ret = *(uint64_t *)slot;
 	f->bind = b->idx;
 	t->calls[b->idx]++;
-	atomic_store((_Atomic uint32_t *)&t->depth, d + 1);
 	return 1;
 }
 

@@ -1,6 +1,7 @@
 /* Start-up: map the shared file, hook the PLT slots of every part, start the
  * helper thread.  Runs as a constructor of the preloaded library, before
  * main() and on the main thread. */
+#include <dlfcn.h>
 #include <linux/membarrier.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,27 +43,6 @@ static void select_mode(void)
 	}
 }
 
-static void fork_prepare(void)
-{
-	pthread_mutex_lock(&pt_lock);
-}
-
-static void fork_parent(void)
-{
-	pthread_mutex_unlock(&pt_lock);
-}
-
-static void fork_child(void)
-{
-	pthread_mutex_unlock(&pt_lock);
-	if (pt_shm_recreate_after_fork() < 0) {
-		pt_warn("forked child %d is not tracked: cannot create its state file", getpid());
-		return;
-	}
-	pt_thread_after_fork();
-	pt_agent_start();
-}
-
 __attribute__((constructor)) static void pt_init(void)
 {
 	if (getenv("PARTTRACK_DISABLE"))
@@ -76,7 +56,7 @@ __attribute__((constructor)) static void pt_init(void)
 	pt_thread_register(0);
 	pt_hook_all();
 	pthread_mutex_unlock(&pt_lock);
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	pt_fork_init();
 	pt_ready = 1;
 	__atomic_store_n(&pt_hdr->magic, PT_MAGIC, __ATOMIC_RELEASE);
 	pt_agent_start();
@@ -85,4 +65,24 @@ __attribute__((constructor)) static void pt_init(void)
 __attribute__((destructor)) static void pt_fini(void)
 {
 	pt_shm_unlink();
+}
+
+/* _exit skips destructors: a forked child leaving that way (the usual end of a
+ * worker, Python's os._exit) would leave its state file behind in /dev/shm.
+ * In a vfork child the header still names the parent, so nothing is removed. */
+void _exit(int status)
+{
+	static void (*real)(int);
+	pt_shm_unlink();
+	if (!real)
+		real = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
+	if (real)
+		real(status);
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+void _Exit(int status)
+{
+	_exit(status);
 }

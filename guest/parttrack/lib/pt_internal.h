@@ -41,7 +41,9 @@ PT_HIDDEN void pt_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 /* pt_shm.c */
 /* Creates and maps the shared file for the current pid; 0 on success. */
 PT_HIDDEN int pt_shm_create(void);
-/* In a forked child: moves the mapping to a fresh file named for the child's pid. */
+/* Before fork, under pt_lock: copies what a child keeps into private memory. */
+PT_HIDDEN void pt_shm_snapshot(void);
+/* In a forked child: maps a fresh file named for the child's pid, filled from the snapshot. */
 PT_HIDDEN int pt_shm_recreate_after_fork(void);
 /* Removes the shared file (at exit). */
 PT_HIDDEN void pt_shm_unlink(void);
@@ -57,8 +59,6 @@ PT_HIDDEN void pt_thread_drop_below(struct pt_thread *t, uint64_t sp);
 PT_HIDDEN void pt_thread_unhijack(struct pt_thread *t);
 /* Re-installs our return label in the slots of frames that survived a catch. */
 PT_HIDDEN void pt_thread_rehijack(struct pt_thread *t);
-/* In a forked child: frees every record except the caller's. */
-PT_HIDDEN void pt_thread_after_fork(void);
 
 /* pt_objects.c */
 #include <link.h>
@@ -79,6 +79,8 @@ PT_HIDDEN int pt_object_find(const char *name);
 /* Allocates a binding and its stub; NULL when the table is full. */
 PT_HIDDEN struct pt_binding *pt_bind_new(uint32_t ref, uint32_t def, const char *sym,
 					 const char *ver, void *target, void **got);
+/* In a forked child: gives the stubs a private memfd (the parent's stays shared otherwise). */
+PT_HIDDEN int pt_bind_after_fork(void);
 /* True if p is one of our stubs (so the GOT slot is already hooked). */
 PT_HIDDEN int pt_bind_is_stub(const void *p);
 
@@ -99,9 +101,19 @@ PT_HIDDEN void pt_fatal_return(uint64_t slot) __attribute__((noreturn));
 /* Performs the swap described in the request slot; fills status and msg. */
 PT_HIDDEN void pt_swap_run(struct pt_request *r);
 
+/* pt_fork.c */
+/* Installs the fork handlers (prepare/parent/child). */
+PT_HIDDEN void pt_fork_init(void);
+/* Forks (or helper stops) pending: a swap waiting for threads gives up when non-zero. */
+extern PT_HIDDEN _Atomic int pt_fork_pending;
+
 /* pt_agent.c */
 /* Starts the helper thread that serves requests from the CLI. */
 PT_HIDDEN int pt_agent_start(void);
+/* Ends the helper thread and waits until it is gone (a waiting swap gives up). */
+PT_HIDDEN void pt_agent_stop(void);
+/* In a forked child: the helper thread is the parent's, not ours. */
+PT_HIDDEN void pt_agent_forget(void);
 
 /* pt_interpose.c */
 /* Real libc/libdl entry points we wrap, resolved with RTLD_NEXT. */

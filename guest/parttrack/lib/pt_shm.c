@@ -48,25 +48,73 @@ int pt_shm_create(void)
 	return 0;
 }
 
+/* The regions of the file a forked child keeps: the header with the used part
+ * of each table, and the forking thread's record up to its depth and the
+ * bindings in use.  The snapshot buffer mirrors the file's layout, so the same
+ * offsets serve for the copy in and the copy out. */
+struct region {
+	size_t off, len;
+};
+
+static int fork_regions(const struct pt_header *h, const struct pt_thread *t, struct region *r)
+{
+	uint32_t nobjs = atomic_load(&h->nobjs), nb = atomic_load(&h->nbinds);
+	int n = 0;
+	r[n++] = (struct region){ 0, offsetof(struct pt_header, objs) + nobjs * sizeof h->objs[0] };
+	r[n++] = (struct region){ offsetof(struct pt_header, binds), nb * sizeof h->binds[0] };
+	r[n++] = (struct region){ offsetof(struct pt_header, dead_calls), nb * sizeof h->dead_calls[0] };
+	r[n++] = (struct region){ offsetof(struct pt_header, dead_lost), nb * sizeof h->dead_lost[0] };
+	if (t) {
+		size_t base = (size_t)((const char *)pt_self - (const char *)pt_hdr);
+		uint32_t d = t->depth < PT_MAX_DEPTH ? t->depth : PT_MAX_DEPTH;
+		r[n++] = (struct region){ base, THR_FRAMES + d * sizeof t->frames[0] };
+		r[n++] = (struct region){ base + THR_CALLS, nb * sizeof t->calls[0] };
+		r[n++] = (struct region){ base + THR_LOST, nb * sizeof t->lost[0] };
+	}
+	return n;
+}
+
+static char *snap;       /* private: the child's copy is the one taken before fork */
+static int snap_ok;
+
+void pt_shm_snapshot(void)
+{
+	snap_ok = 0;
+	if (!pt_hdr)
+		return;
+	if (!snap) {
+		void *m = mmap(NULL, PT_SHM_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (m == MAP_FAILED)
+			return;
+		snap = m;
+	}
+	struct region r[8];
+	int n = fork_regions(pt_hdr, pt_self, r);
+	for (int i = 0; i < n; i++)
+		memcpy(snap + r[i].off, (char *)pt_hdr + r[i].off, r[i].len);
+	snap_ok = 1;
+}
+
 /* Only async-signal-safe calls here: we run in a fork child handler. */
 int pt_shm_recreate_after_fork(void)
 {
 	if (!pt_hdr)
 		return 0;
+	if (!snap_ok)
+		return -1;
 	int pid = getpid();
 	int fd = shm_open_new(pid);
 	if (fd < 0)
 		return -1;
-	/* the old mapping is still shared with the parent: copy what the child
-	 * keeps into the new file, then map the new file over the same addresses */
-	ssize_t want = (ssize_t)sizeof(struct pt_header);
-	if (pwrite(fd, pt_hdr, (size_t)want, 0) != want)
-		goto fail;
-	if (pt_self) {
-		off_t off = (off_t)((char *)pt_self - (char *)pt_hdr);
-		if (pwrite(fd, pt_self, THR_SIZE, off) != THR_SIZE)
+	struct region r[8];
+	struct pt_thread *t = pt_self ? (struct pt_thread *)(snap + ((char *)pt_self - (char *)pt_hdr)) : NULL;
+	int n = fork_regions((struct pt_header *)snap, t, r);
+	for (int i = 0; i < n; i++)
+		if (r[i].len && pwrite(fd, snap + r[i].off, r[i].len, (off_t)r[i].off) != (ssize_t)r[i].len)
 			goto fail;
-	}
+	/* the old mapping is still shared with the parent: map the child's own
+	 * file over the same addresses, so every pointer into it stays valid */
 	void *m = mmap(pt_hdr, PT_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
 	if (m == MAP_FAILED)
 		goto fail;
@@ -84,6 +132,11 @@ fail:
 		pt_shm_path(path, sizeof path, pid);
 		unlink(path);
 	}
+	/* never write into the parent's file: keep tracking in private memory */
+	if (mmap(pt_hdr, PT_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+		 -1, 0) != MAP_FAILED)
+		for (int i = 0; i < n; i++)
+			memcpy((char *)pt_hdr + r[i].off, snap + r[i].off, r[i].len);
 	return -1;
 }
 

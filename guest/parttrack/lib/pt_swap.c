@@ -249,7 +249,10 @@ static void do_swap(struct pt_request *r)
 		waited = now_ms() - t0;
 		if (!inside[0])
 			break;
-		if (waited >= r->timeout_ms) {
+		/* a fork waits for pt_lock (an unshare for this thread): give up
+		 * rather than hold the program up */
+		int forking = atomic_load(&pt_fork_pending) > 0;
+		if (forking || waited >= r->timeout_ms) {
 			for (size_t i = 0; i < nm; i++)
 				atomic_store(&mv[i].b->target, orig[i]);
 			open_gate();
@@ -260,6 +263,10 @@ static void do_swap(struct pt_request *r)
 				atomic_store(&pt_hdr->nobjs, nobjs_before);
 			free(orig);
 			free(mv);
+			if (forking)
+				return fail(r, EAGAIN, "refused: the process forked (or changed namespace) "
+					    "while the swap waited for %s to be left (%s); nothing changed, try again",
+					    oo->name, inside);
 			return fail(r, EBUSY, "refused: after %lu ms threads are still inside %s: %s",
 				    (unsigned long)waited, oo->name, inside);
 		}
@@ -267,8 +274,15 @@ static void do_swap(struct pt_request *r)
 		nanosleep(&ts, NULL);
 	}
 
-	/* commit: new bindings, GOT slots to their stubs, old bindings forward */
+	/* commit: NEW's own outgoing calls are hooked first, since callers reach NEW
+	 * as soon as their GOT slot is written (its calls into other parts went
+	 * untracked meanwhile: stress_swaps_under_load miscounted under load); then
+	 * new bindings, GOT slots to their stubs, old bindings forward */
 	no->replaces = old;
+	oo->state = PT_OBJ_RETIRED;
+	oo->replaced_by = nw;
+	no->state = PT_OBJ_LIVE;
+	int own = pt_hook_object(nw);
 	for (size_t i = 0; i < nm; i++) {
 		struct pt_binding *b = mv[i].b;
 		struct pt_binding *nb2 = pt_bind_new(b->ref, (uint32_t)nw, pt_hdr->binds[b->idx].sym,
@@ -277,10 +291,6 @@ static void do_swap(struct pt_request *r)
 		pt_hdr->binds[b->idx].successor = (int32_t)nb2->idx;
 		atomic_store(&b->successor, nb2);
 	}
-	oo->state = PT_OBJ_RETIRED;
-	oo->replaced_by = nw;
-	no->state = PT_OBJ_LIVE;
-	int own = pt_hook_object(nw);
 	atomic_fetch_add(&pt_hdr->swaps, 1);
 	open_gate();
 	free(orig);

@@ -133,12 +133,3 @@ void pt_thread_rehijack(struct pt_thread *t)
 			*slot = (uint64_t)pt_after_addr;
 	}
 }
-
-void pt_thread_after_fork(void)
-{
-	for (int i = 0; i < PT_MAX_THREADS; i++) {
-		struct pt_thread *c = pt_thread_at(pt_hdr, i);
-		if (c != pt_self && atomic_load(&c->tid) != 0)
-			atomic_store(&c->tid, 0); /* the new file is zero already except ours */
-	}
-}

@@ -91,14 +91,21 @@
 	popq	%rdx
 	jne	\name\()_slow_pop
 \name\()_push:
+	/* A signal handler making tracked calls may interrupt us anywhere here.
+	 * Before the depth is raised it pushes and pops its own frames at this
+	 * same index, overwriting what we wrote; after, it pushes above ours,
+	 * checking only our slot.  So: slot, depth, then the slot again and the
+	 * rest.  A frame is complete before the target is loaded (the swap's
+	 * ordering needs only that). */
 	leaq	THR_FRAMES(%r10,%rax), %rax
+	movq	%rcx, F_SP(%rax)
+	incl	THR_DEPTH(%r10)
 	movq	%rcx, F_SP(%rax)
 	movq	(%rcx), %rcx
 	movq	%rcx, F_RET(%rax)
 	movl	B_IDX(%r11), %ecx
 	movl	%ecx, F_BIND(%rax)
 	incq	THR_CALLS(%r10,%rcx,8)
-	incl	THR_DEPTH(%r10)
 	.if \fence
 	mfence
 	.endif

@@ -276,6 +276,8 @@ send F quit; stop F
 t_relro
 t_cxx
 t_stress
+. "$(dirname "$0")/matrix.sh"
+run_matrix
 
 echo "$NPASS passed, $NFAIL failed, $NSKIP skipped"
 [ "$NFAIL" = 0 ]

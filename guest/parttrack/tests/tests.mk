@@ -4,7 +4,7 @@ TCFLAGS  := $(CFLAGS) -fPIC -Itests
 TEST_BIN := $(T)/libbar.so.1 $(T)/v1/libfoo.so.1 $(T)/v2/libfoo.so.1 $(T)/v3/libfoo.so.1 \
             $(T)/libplug.so $(T)/fig1 $(T)/stress \
             $(T)/relro/libbar.so.1 $(T)/relro/libfoo.so.1 $(T)/fig1_relro \
-            $(T)/libcxxb.so $(T)/libcxxa.so $(T)/cxxmain
+            $(T)/libcxxb.so $(T)/libcxxa.so $(T)/cxxmain $(T)/realprog
 NOW      := -Wl,-z,relro,-z,now
 
 tests-build: $(TEST_BIN)
@@ -36,3 +36,5 @@ $(T)/libcxxa.so: tests/cxx_a.cpp tests/cxx_parts.h $(T)/libcxxb.so
 	g++ -O2 -g -Wall -Wextra -Werror -fPIC -shared -Wl,-soname,$(@F) -Itests $< $(T)/libcxxb.so -Wl,-rpath,'$$ORIGIN' -o $@
 $(T)/cxxmain: tests/cxx_main.cpp $(T)/libcxxa.so
 	g++ -O2 -g -Wall -Wextra -Werror -Itests $< $(T)/libcxxa.so $(T)/libcxxb.so -Wl,-rpath,'$$ORIGIN' -o $@
+$(T)/realprog: tests/realprog.c $(T)/v1/libfoo.so.1
+	$(CC) $(CFLAGS) -Itests $< $(T)/v1/libfoo.so.1 -Wl,-rpath,'$$ORIGIN/v1:$$ORIGIN' -Wl,-rpath-link,$(T) -ldl -lpthread -o $@

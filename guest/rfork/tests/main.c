@@ -57,7 +57,7 @@ int main(int argc, char **argv)
         if (chdir(self) < 0)
             perror("chdir");
     }
-    const struct test *suites[] = { dup_tests, refuse_tests, signal_tests, cli_tests };
+    const struct test *suites[] = { dup_tests, refuse_tests, signal_tests, cli_tests, real_tests };
     snprintf(test_dir, sizeof test_dir, "/tmp/rfork-test.XXXXXX");
     if (!mkdtemp(test_dir)) {
         perror("mkdtemp");

@@ -84,8 +84,11 @@ static int t_signal_while_waiting(char *why)
                 kill(d, SIGKILL); /* not our child: the target's parent reaps it */
             else if (errno == ESRCH)
                 _exit(0);
-            else
+            else {
+                /* say which, so a rare failure under load can be diagnosed */
+                fprintf(stderr, "fatal-signal-during-duplication: unexpected error %d: %s\n", errno, r.error);
                 _exit(2);
+            }
             if (i == 20 && write(p[1], "go", 2) != 2)
                 _exit(4);
         }

@@ -26,7 +26,7 @@ struct test {
     int (*fn)(char *why);
 };
 
-extern const struct test dup_tests[], refuse_tests[], signal_tests[], cli_tests[];
+extern const struct test dup_tests[], refuse_tests[], signal_tests[], cli_tests[], real_tests[];
 
 /* Directory for this run's files (created by main, removed at the end). */
 extern char test_dir[256];
