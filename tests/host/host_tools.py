@@ -988,8 +988,9 @@ def t_hlog_compact_invalid(tmp):
 
 LINUX_NAMES = ["linux_boot_to_shell", "linux_uname", "linux_cpuinfo_hypervisor", "linux_interrupts_pic_timer_and_uart",
                "linux_sleep_and_date", "linux_agents_run_in_guest", "linux_rfork_duplicates_in_guest",
-               "linux_urandom_checksum", "linux_rdtsc_rdrand", "linux_typed_input", "linux_poweroff_summary",
-               "linux_replay_exact"]
+               "linux_urandom_checksum", "linux_rdtsc_rdrand", "linux_typed_input",
+               "linux_cpu_bound_program_is_preempted", "linux_shell_runs_beside_a_cpu_bound_program",
+               "linux_poweroff_summary", "linux_replay_exact"]
 
 
 def e2e_list(flt):
@@ -1028,7 +1029,8 @@ def t_e2e_group_boot_failure_fails_each_test(tmp):
             "e2e.LINUX_KERNEL = '/nonexistent/vmlinux'; e2e.BZIMAGE_GLOB = '/nonexistent/*'; "
             "shutil.which = lambda n: '/bin/true'; sys.exit(e2e.main([sys.argv[2]]))")
     for flt, names in (("linux", LINUX_NAMES + ["linux_bzimage_boot_protocol_and_panic", "linux_bzimage_poweroff",
-                                                "linux_debug_demo_gdb", "linux_replay_on_two_cores"]),
+                                                "linux_debug_demo_gdb", "linux_replay_on_two_cores",
+                                                "linux_icount_margin_one_lands_with_at_most_one_step"]),
                        ("linux_sleep", ["linux_sleep_and_date"])):
         r = run([sys.executable, "-c", code, os.path.dirname(E2E), flt])
         out = r.stdout.decode()
