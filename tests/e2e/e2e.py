@@ -1027,6 +1027,28 @@ def linux_icount_margin_one_lands_with_at_most_one_step():
 
 
 @test
+def linux_icount_perturbation_is_detected():
+    """replay_perturb=N in icount mode on Debian's boot (events there are RDTSC values, port
+    reads, and timer edges and injections landed by count): the checker must stop the Backup
+    at event N or soon after it, while the Primary runs on to its power-off."""
+    need_linux()
+    global LAST
+    n = 3000
+    r = boot(*LINUX_SETS[1:], "replay=icount", f"replay_perturb={n}",
+             "cmdline=console=ttyS0 nokaslr quiet hs.poweroff", kernel=LINUX_KERNEL, initrd=LINUX_INITRD,
+             cpus=1, megs=1024, timeout=900)
+    LAST = r
+    import re
+    m = re.search(r"hindsight: DIVERGENCE at event (\d+): (.*)", r.console)
+    if not m:
+        raise Failure("no DIVERGENCE report for a perturbed event")
+    if not n <= int(m.group(1)) <= n + 1000:
+        raise Failure(f"the divergence was reported at event {m.group(1)}, not at or soon after {n}")
+    summary(r, primary__outcome="poweroff", backup__outcome="divergence", replay__mode="icount",
+            replay__divergences=1)
+
+
+@test
 def replay_icount_margin_zero_is_refused():
     r = boot("cmdline=hello", "replay=icount", "landing_margin=0", cpus=1)
     expect(r, "landing_margin=0 cannot land exactly in icount mode")

@@ -1030,7 +1030,8 @@ def t_e2e_group_boot_failure_fails_each_test(tmp):
             "shutil.which = lambda n: '/bin/true'; sys.exit(e2e.main([sys.argv[2]]))")
     for flt, names in (("linux", LINUX_NAMES + ["linux_bzimage_boot_protocol_and_panic", "linux_bzimage_poweroff",
                                                 "linux_debug_demo_gdb", "linux_replay_on_two_cores",
-                                                "linux_icount_margin_one_lands_with_at_most_one_step"]),
+                                                "linux_icount_margin_one_lands_with_at_most_one_step",
+                                                "linux_icount_perturbation_is_detected"]),
                        ("linux_sleep", ["linux_sleep_and_date"])):
         r = run([sys.executable, "-c", code, os.path.dirname(E2E), flt])
         out = r.stdout.decode()
