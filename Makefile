@@ -183,11 +183,11 @@ $(B)/guest-kernel.elf: FORCE
 	  if [ ! -f $@ ] || [ "$$src" -nt $@ ] || [ "$$(cat $@.src 2>/dev/null)" != "$$src" ]; then \
 	    host-tools/extract-vmlinux --slim "$$src" $@ && echo "$$src" > $@.src; fi
 
-$(B)/guest/tsc: guest/initramfs/tsc.c
+$(B)/guest/tsc: guest/initramfs/tsc.c guest/initramfs/nolibc.h
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -static -nostdlib -fno-pie -no-pie -fno-stack-protector -o $@ $<
 
-$(B)/guest/spin: guest/initramfs/spin.c
+$(B)/guest/spin: guest/initramfs/spin.c guest/initramfs/nolibc.h
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -static -nostdlib -fno-pie -no-pie -fno-stack-protector -o $@ $<
 

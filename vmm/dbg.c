@@ -28,8 +28,6 @@
 #include "x86.h"
 
 #define COM2 0x2F8
-#define VEC_DB 1
-#define DB_BS (1ull << 14)
 #define RFLAGS_RF (1ull << 16)
 #define POLL_EVERY 16
 

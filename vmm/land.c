@@ -9,8 +9,6 @@
 #include "vmx.h"
 #include "x86.h"
 
-#define VEC_DB 1
-#define DB_BS (1ull << 14)
 
 /* The next logged event, if it is an asynchronous one before the Backup's next synchronous exit. */
 static const struct hs_event *next_async(struct vcpu *v)
@@ -30,7 +28,8 @@ static const struct hs_event *next_async(struct vcpu *v)
 static struct {
     uint64_t count, rip;
     uint16_t reason;
-    char how; /* what the next entry did: 'r' run, 's' TF step, 'm' MTF step, 't' timer step, '0' stop before */
+    char how; /* what the next entry did: 'r' run, 's' step (TF, or a timer of 2 for INT n), 'm' MTF step,
+               * '0' stop before the first instruction */
 } trail[TRAIL];
 static unsigned trail_n;
 

@@ -7,7 +7,6 @@
 #include "vmx.h"
 #include "x86.h"
 
-#define DB_BS (1ull << 14)
 
 static long read_phys(void *ctx, uint64_t pa, void *buf, size_t len)
 {

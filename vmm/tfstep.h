@@ -6,6 +6,9 @@
 #include "tfrules.h"
 #include "vcpu.h"
 
+#define VEC_DB 1            /* the debug exception */
+#define DB_BS (1ull << 14)  /* single step: in a #DB exit's qualification and the pending-debug field */
+
 /* Classifies the instruction at the guest's RIP (through its page tables; TF_OTHER if unreadable). */
 enum tf_insn tfstep_decode(struct vcpu *v);
 /* Sets TF for one step of the instruction `kind` (from tfstep_decode); the caller intercepts #DB. */

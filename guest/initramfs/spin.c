@@ -2,22 +2,8 @@
  * print "spin=<hash>". The CPU-bound program of the replay tests: only an interrupt delivered at an
  * arbitrary instruction (the counter replay modes) lets the kernel preempt it, so `timeout 2 spin`
  * ends and other processes run beside it. No libc: nothing in it may enter the kernel. */
-typedef unsigned long u64;
+#include "nolibc.h"
 
-static long sys_write(int fd, const void *buf, u64 n)
-{
-    long r;
-    __asm__ volatile("syscall" : "=a"(r) : "a"(1), "D"(fd), "S"(buf), "d"(n) : "rcx", "r11", "memory");
-    return r;
-}
-
-static void sys_exit(int code)
-{
-    __asm__ volatile("syscall" ::"a"(60), "D"(code) : "rcx", "r11", "memory");
-    __builtin_unreachable();
-}
-
-void start_c(long *sp);
 void start_c(long *sp)
 {
     u64 rounds = 0;
@@ -41,19 +27,12 @@ void start_c(long *sp)
         }
     }
     char buf[32];
-    int n = 0, d = 0;
-    char digits[24];
+    int n = 0;
     for (const char *p = "spin="; *p; p++)
         buf[n++] = *p;
-    do {
-        digits[d++] = (char)('0' + h % 10);
-        h /= 10;
-    } while (h);
-    while (d)
-        buf[n++] = digits[--d];
+    n = put_u64(buf, n, h);
     buf[n++] = '\n';
     sys_write(1, buf, (u64)n);
     sys_exit(0);
 }
 
-__asm__(".globl _start\n_start:\n\tmov %rsp, %rdi\n\tand $-16, %rsp\n\tcall start_c\n");

@@ -2,20 +2,7 @@
  * to mark when /init is reached, so that benchmarks can compare emulator ticks of a
  * boot under the VMM with a bare boot. No libc: it must run before anything is set up.
  * tsc rdrand: print "tsc-rdrand=<RDRAND value>" instead (the replay tests' random input). */
-typedef unsigned long u64;
-
-static long sys_write(int fd, const void *buf, u64 n)
-{
-    long r;
-    __asm__ volatile("syscall" : "=a"(r) : "a"(1), "D"(fd), "S"(buf), "d"(n) : "rcx", "r11", "memory");
-    return r;
-}
-
-static void sys_exit(int code)
-{
-    __asm__ volatile("syscall" ::"a"(60), "D"(code) : "rcx", "r11", "memory");
-    __builtin_unreachable();
-}
+#include "nolibc.h"
 
 static u64 rdtsc(void)
 {
@@ -24,7 +11,6 @@ static u64 rdtsc(void)
     return ((u64)hi << 32) | lo;
 }
 
-void start_c(long *sp);
 void start_c(long *sp)
 {
     u64 t = rdtsc();
@@ -47,17 +33,9 @@ void start_c(long *sp)
     for (const char *p = label; *p && n < 60; p++)
         buf[n++] = *p;
     buf[n++] = '=';
-    char digits[24];
-    int d = 0;
-    do {
-        digits[d++] = (char)('0' + t % 10);
-        t /= 10;
-    } while (t);
-    while (d)
-        buf[n++] = digits[--d];
+    n = put_u64(buf, n, t);
     buf[n++] = '\n';
     sys_write(1, buf, (u64)n);
     sys_exit(0);
 }
 
-__asm__(".globl _start\n_start:\n\tmov %rsp, %rdi\n\tand $-16, %rsp\n\tcall start_c\n");

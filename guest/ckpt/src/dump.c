@@ -7,7 +7,6 @@
 #include "libs.h"
 #include "memdump.h"
 #include "util.h"
-#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <signal.h>
@@ -26,21 +25,6 @@
 #define ERESTART_RESTARTBLOCK 516
 
 void ck_image_path(char *buf, size_t len, const char *dir) { snprintf(buf, len, "%s/image.ckpt", dir); }
-
-static int count_threads(pid_t pid)
-{
-    char p[64];
-    snprintf(p, sizeof p, "/proc/%d/task", (int)pid);
-    DIR *d = opendir(p);
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
 
 static int save_sigactions(pid_t pid, struct ck_proc *p, struct ck_sigact *acts)
 {
@@ -75,7 +59,7 @@ int ck_dump_stopped(pid_t pid, const char *dir, const char *func, int flags, str
 {
     double t0 = ck_now();
     memset(st, 0, sizeof *st);
-    int nt = count_threads(pid);
+    int nt = proc_threads(pid);
     if (nt != 1)
         return nt < 0 ? ck_errno("process %d", (int)pid)
                       : ck_err("process %d has %d threads; only single-threaded processes are supported", (int)pid, nt);

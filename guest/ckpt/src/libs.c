@@ -43,7 +43,7 @@ int exe_bias(pid_t pid, uint64_t entry, uint64_t *bias)
     return 0;
 }
 
-static int count_threads(pid_t pid)
+int proc_threads(pid_t pid)
 {
     char p[64];
     snprintf(p, sizeof p, "/proc/%d/task", (int)pid);
@@ -77,7 +77,7 @@ int ck_precheck(pid_t pid)
     if (tracer)
         return ck_err("process %d is already traced by process %ld (a debugger?); ckpt needs to trace it itself",
                       (int)pid, tracer);
-    int nt = count_threads(pid);
+    int nt = proc_threads(pid);
     if (nt < 0)
         return ck_errno("process %d", (int)pid);
     if (nt != 1)

@@ -13,6 +13,8 @@
 int proc_auxv(pid_t pid, uint64_t type, uint64_t *val);
 /* Load bias of PID's executable, whose link-time entry point is ENTRY (AT_ENTRY - ENTRY). */
 int exe_bias(pid_t pid, uint64_t entry, uint64_t *bias);
+/* Threads of PID (entries of /proc/PID/task), or -1. */
+int proc_threads(pid_t pid);
 /* Refuses (-1, reason) what ckpt cannot checkpoint in PID before anything touches it: more
  * than one thread, an executable without a symbol table, a mapped library replaced on disk. */
 int ck_precheck(pid_t pid);
